@@ -1,0 +1,3 @@
+"""llmspell: scriptable LLM orchestration."""
+
+__version__ = "0.1.0"
