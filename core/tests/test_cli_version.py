@@ -1,10 +1,10 @@
 from click.testing import CliRunner
 
 from llmspell import __version__
-from llmspell.cli import main
+from llmspell.cli import cli
 
 
 def test_version_prints_package_version() -> None:
-    result = CliRunner().invoke(main, ["version"])
+    result = CliRunner().invoke(cli, ["version"])
     assert result.exit_code == 0
     assert result.output.strip() == __version__

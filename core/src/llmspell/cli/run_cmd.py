@@ -1,0 +1,103 @@
+"""``llmspell run``: run a spell file with the engine its extension names."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from llmspell.cli.app import CliState, run_async
+from llmspell.cli.options import policy_options
+from llmspell.engines import engine_for
+from llmspell.errors import LlmspellError
+from llmspell.project import project_dir
+from llmspell.runtime import SpellRun
+from llmspell.security import SecurityPolicy
+from llmspell.state import SqliteBackend, default_state_path
+
+
+def parse_spell_args(argv: tuple[str, ...] | list[str]) -> dict[str, Any]:
+    """Turn ``--topic "rust async" --verbose file.txt`` into
+    ``{"topic": "rust async", "verbose": True, "_": ["file.txt"]}``.
+
+    ``--name value`` and ``--name=value`` give strings, a ``--name`` followed by another option
+    or nothing gives ``True``, and everything else is positional (in ``"_"``, always present).
+    """
+    out: dict[str, Any] = {}
+    positional: list[str] = []
+    i = 0
+    while i < len(argv):
+        item = argv[i]
+        if item.startswith("--") and len(item) > 2:
+            name, eq, value = item[2:].partition("=")
+            if eq:
+                out[name] = value
+            elif i + 1 < len(argv) and not argv[i + 1].startswith("--"):
+                out[name] = argv[i + 1]
+                i += 1
+            else:
+                out[name] = True
+        else:
+            positional.append(item)
+        i += 1
+    out["_"] = positional
+    return out
+
+
+def print_result(value: Any) -> None:
+    """A spell's return value on stdout: strings as they are, other data as JSON."""
+    if value is None:
+        return
+    click.echo(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+
+
+async def run_spell(
+    state: CliState, path: Path, argv: tuple[str, ...], engine_name: str | None,
+    policy: SecurityPolicy, project: Path,
+) -> Any:
+    """Run the spell at ``path`` in a new :class:`SpellRun` with the project's SQLite state."""
+    engine = engine_for(state.kernel.engines, path, name=engine_name)
+    try:
+        source = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise LlmspellError("not_found", f"spell file {str(path)!r} does not exist",
+                            {"path": str(path)}) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LlmspellError("invalid_value", f"cannot read spell file {str(path)!r}: {exc}",
+                            {"path": str(path)}) from None
+    store = SqliteBackend(default_state_path(project))
+    try:
+        async with SpellRun.open(
+            state.kernel, name=str(path), args=parse_spell_args(argv), policy=policy, store=store
+        ) as run:
+            run.result = await engine.run(source, str(path), run)
+        return run.result
+    finally:
+        await store.aclose()
+
+
+@click.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.argument("spell", type=click.Path(path_type=Path))
+@click.argument("spell_args", nargs=-1, type=click.UNPROCESSED)
+@click.option("--engine", "engine_name", help="Engine to use instead of the one the file "
+              "extension names.")
+@click.option("--project", type=click.Path(path_type=Path), help="Project directory (state).")
+@policy_options
+@click.pass_obj
+def run(
+    state: CliState, spell: Path, spell_args: tuple[str, ...], engine_name: str | None,
+    project: Path | None, policy: SecurityPolicy,
+) -> None:
+    """Run SPELL (a .lua or .js file). Arguments after SPELL (or after --) reach the spell as
+    ``args``: ``--name value`` pairs, flags and positionals (in ``args._``)."""
+    if spell_args and spell_args[0] == "--":
+        spell_args = spell_args[1:]
+    result = run_async(
+        lambda: run_spell(state, spell, spell_args, engine_name, policy, project_dir(project))
+    )
+    print_result(result)
+
+
+COMMANDS = [run]

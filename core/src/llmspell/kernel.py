@@ -1,0 +1,116 @@
+"""The kernel: the plugin manager and the registries its plugins fill."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pluggy
+
+from llmspell.lifecycle import HookDispatcher
+from llmspell.plugins import PluginFailure, PluginInfo, PluginLoader, new_plugin_manager
+from llmspell.providers import ProviderRegistry
+from llmspell.registry import Registry
+from llmspell.tools import ToolRegistry
+
+#: registration hook -> attribute of the kernel holding its registry
+REGISTRATION_HOOKS = {
+    "llmspell_register_tools": "tools",
+    "llmspell_register_agents": "agents",
+    "llmspell_register_providers": "providers",
+    "llmspell_register_engines": "engines",
+    "llmspell_register_workflows": "workflows",
+}
+
+
+class Kernel:
+    """One process's view of llmspell: loaded plugins, registries and the plugin hook dispatcher.
+
+    Build it with :meth:`load` (entry points plus any extra plugin objects). Registries are filled
+    by calling each plugin's registration hooks one plugin at a time, so every component knows its
+    owner; a registration hook that raises is recorded in :attr:`failures` and the kernel goes on.
+    """
+
+    def __init__(self, pm: pluggy.PluginManager | None = None) -> None:
+        self.pm = pm or new_plugin_manager()
+        self.loader = PluginLoader(self.pm)
+        self.tools = ToolRegistry()
+        self.agents: Registry[Any] = Registry("agent type")
+        self.providers = ProviderRegistry()
+        self.engines: Registry[Any] = Registry("engine")
+        self.workflows: Registry[Any] = Registry("workflow kind")
+        self.hooks = HookDispatcher(self.pm)
+
+    @classmethod
+    def load(
+        cls,
+        *,
+        entry_points: bool = True,
+        plugins: Iterable[tuple[str, object]] = (),
+        env: Mapping[str, str] | None = None,
+    ) -> Kernel:
+        """A kernel with the entry-point plugins (filtered by ``LLMSPELL_LOAD_PLUGINS`` and
+        ``LLMSPELL_DISABLE_PLUGINS`` from ``env``, default ``os.environ``) and ``plugins``
+        (``(name, plugin)`` pairs) registered and their components in the registries."""
+        kernel = cls()
+        if entry_points:
+            kernel.loader.load_entry_points(os.environ if env is None else env)
+        for name, plugin in plugins:
+            kernel.loader.register(plugin, name)
+        for name in list(kernel.loader.loaded):
+            kernel._register_components(name)
+        kernel.hooks.invalidate()
+        return kernel
+
+    @property
+    def plugins(self) -> dict[str, PluginInfo]:
+        return self.loader.loaded
+
+    @property
+    def failures(self) -> list[PluginFailure]:
+        return self.loader.failures
+
+    def register_plugin(self, plugin: object, name: str) -> PluginInfo | None:
+        """Register one more plugin object now and add its components."""
+        info = self.loader.register(plugin, name)
+        if info is not None:
+            self._register_components(name)
+            self.hooks.invalidate()
+        return info
+
+    def check_pending(self) -> None:
+        """Raise ``pluggy.PluginValidationError`` for hook implementations without a spec."""
+        self.pm.check_pending()
+
+    def components(self, plugin_name: str) -> dict[str, list[str]]:
+        """What ``plugin_name`` registered, by registry."""
+        out = {}
+        for attr in REGISTRATION_HOOKS.values():
+            names = getattr(self, attr).owned_by(plugin_name)
+            if names:
+                out[attr] = names
+        return out
+
+    def _register_components(self, plugin_name: str) -> None:
+        plugin = self.pm.get_plugin(plugin_name)
+        info = self.loader.loaded[plugin_name]
+        for hook_name, attr in REGISTRATION_HOOKS.items():
+            registry = getattr(self, attr)
+            for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
+                if impl.plugin is not plugin:
+                    continue
+                registry.current_owner = plugin_name
+                try:
+                    impl.function(registry=registry)
+                except Exception as exc:
+                    self.loader.failures.append(
+                        PluginFailure(
+                            plugin_name,
+                            info.package,
+                            info.version,
+                            f"{hook_name} failed: {type(exc).__name__}: {exc}",
+                        )
+                    )
+                finally:
+                    registry.current_owner = "api"

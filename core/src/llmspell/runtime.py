@@ -1,0 +1,350 @@
+"""A spell run: the nursery, policy, state, events and hooks that one spell (or one Python
+caller) works with. Every host operation goes through a :class:`SpellRun`.
+
+Structured concurrency is the rule: tasks started with :meth:`SpellRun.spawn` live in the run's
+nursery, so leaving :meth:`SpellRun.open` waits for them, and :meth:`SpellRun.cancel` (or a
+wall-time limit) cancels everything in flight.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import attrs
+import trio
+
+from llmspell.errors import LlmspellError
+from llmspell.events import Event, EventBus
+from llmspell.kernel import Kernel
+from llmspell.lifecycle import Cancel, HookContext, HookDispatcher, HookPoint
+from llmspell.messages import Message, Result, ToolCall, Usage
+from llmspell.providers import ChatRequest, ChatResponse, StreamChunk
+from llmspell.security import SecurityPolicy
+from llmspell.state import MemoryBackend, StateBackend, parse_scope
+from llmspell.tools import Tool, ToolContext
+
+#: ``approver(tool, args) -> bool``: asked before a tool that needs approval runs.
+Approver = Callable[[Tool, dict[str, Any]], Awaitable[bool]]
+
+DEFAULT_SCOPE = "global"
+
+
+@attrs.define(eq=False)
+class SpellRun:
+    """One run. Create it with :meth:`open`; use its methods for every host operation."""
+
+    kernel: Kernel
+    policy: SecurityPolicy
+    hooks: HookDispatcher
+    events: EventBus
+    store: StateBackend
+    name: str = "<python>"
+    args: Any = attrs.field(factory=dict)
+    run_id: str = attrs.field(factory=lambda: uuid.uuid4().hex[:12])
+    approver: Approver | None = None
+    result: Any = None
+    spell_state: MemoryBackend = attrs.field(factory=MemoryBackend)
+    _nursery: trio.Nursery | None = attrs.field(default=None, alias="_nursery")
+    _calls: int = attrs.field(default=0, alias="_calls")
+
+    @classmethod
+    @asynccontextmanager
+    async def open(
+        cls,
+        kernel: Kernel,
+        *,
+        name: str = "<python>",
+        args: Any = None,
+        policy: SecurityPolicy | None = None,
+        store: StateBackend | None = None,
+        approver: Approver | None = None,
+    ) -> AsyncIterator[SpellRun]:
+        """Open a run: ``spell_start`` hooks (which may change ``args`` or cancel), a nursery,
+        the wall-time limit of ``policy.limits``; on exit, wait for spawned tasks, then
+        ``spell_end`` hooks. ``store`` defaults to an in-memory backend."""
+        policy = policy or SecurityPolicy()
+        hooks = kernel.hooks.child()
+        hooks.max_retries = policy.max_hook_retries
+        run = cls(
+            kernel=kernel,
+            policy=policy,
+            hooks=hooks,
+            events=EventBus(),
+            store=store if store is not None else MemoryBackend(),
+            name=name,
+            args=args if args is not None else {},
+            approver=approver,
+        )
+        ctx = HookContext(HookPoint.SPELL_START, "spell", name, run.args, run_id=run.run_id)
+        action = await hooks.call(HookPoint.SPELL_START, ctx)
+        if isinstance(action, Cancel):
+            raise LlmspellError(
+                "hook_cancelled",
+                f"spell {name!r} cancelled by a hook: {action.reason}",
+                {"reason": action.reason},
+            )
+        run.args = ctx.input
+        await run.emit("spell.started", {"spell": name, "run_id": run.run_id})
+        wall = policy.limits.wall_seconds
+        try:
+            with trio.CancelScope(deadline=trio.current_time() + wall if wall else float("inf")) \
+                    as scope:
+                async with trio.open_nursery() as nursery:
+                    run._nursery = nursery
+                    yield run
+            if scope.cancelled_caught:
+                raise LlmspellError(
+                    "limit",
+                    f"spell {name!r} exceeded its wall-time limit of {wall} s",
+                    {"limit": "wall_seconds", "value": wall},
+                )
+        except LlmspellError as err:
+            ctx.error = err
+            await hooks.call(HookPoint.SPELL_END, ctx)
+            await run.emit("spell.failed", {"spell": name, "error": err.to_dict()})
+            raise
+        finally:
+            run._nursery = None
+            run.events.close()
+        ctx.output = run.result
+        await hooks.call(HookPoint.SPELL_END, ctx)
+        run.result = ctx.output
+        await run.emit("spell.finished", {"spell": name, "run_id": run.run_id})
+
+    # --- tasks ---------------------------------------------------------------------------------
+
+    @property
+    def nursery(self) -> trio.Nursery:
+        if self._nursery is None:
+            raise LlmspellError("cancelled", f"run {self.run_id} is not open")
+        return self._nursery
+
+    def spawn(self, fn: Callable[..., Awaitable[Any]], *args: Any, name: str | None = None) -> None:
+        """Start ``fn(*args)`` in the run's nursery; its failure fails the run."""
+        self.nursery.start_soon(fn, *args, name=name)
+
+    def cancel(self) -> None:
+        """Cancel everything in flight in this run."""
+        self.nursery.cancel_scope.cancel()
+
+    # --- events --------------------------------------------------------------------------------
+
+    async def emit(self, topic: str, data: Any = None) -> Event:
+        """Publish an event through the ``event_emit`` hooks (which may modify its data, skip it
+        or cancel it)."""
+
+        async def publish(value: Any) -> Event:
+            return await self.events.publish(topic, value, source=self.run_id)
+
+        if not self.hooks.chain(HookPoint.BEFORE_EVENT_EMIT) and not self.hooks.chain(
+            HookPoint.AFTER_EVENT_EMIT
+        ):
+            return await publish(data)
+        ctx = HookContext(
+            HookPoint.BEFORE_EVENT_EMIT, "event_emit", topic, data, run_id=self.run_id
+        )
+        out: Event = await self.hooks.guard("event_emit", topic, data, publish, ctx=ctx)
+        return out
+
+    # --- state ---------------------------------------------------------------------------------
+
+    def _backend(self, scope: str) -> tuple[StateBackend, str]:
+        text = str(parse_scope(scope))
+        return (self.spell_state if text == "spell" else self.store), text
+
+    async def state_get(self, key: str, scope: str = DEFAULT_SCOPE, default: Any = None) -> Any:
+        backend, scope = self._backend(scope)
+        return await backend.get(scope, key, default)
+
+    async def state_keys(self, scope: str = DEFAULT_SCOPE) -> list[str]:
+        backend, scope = self._backend(scope)
+        return await backend.keys(scope)
+
+    async def state_set(self, key: str, value: Any, scope: str = DEFAULT_SCOPE) -> None:
+        """Write through the ``state_write`` hooks, then emit ``state.changed``."""
+        backend, scope = self._backend(scope)
+
+        async def write(v: Any) -> Any:
+            await backend.set(scope, key, v)
+            return v
+
+        await self._state_write("set", scope, key, value, write)
+
+    async def state_delete(self, key: str, scope: str = DEFAULT_SCOPE) -> bool:
+        backend, scope = self._backend(scope)
+
+        async def delete(_: Any) -> bool:
+            return await backend.delete(scope, key)
+
+        return bool(await self._state_write("delete", scope, key, None, delete))
+
+    async def state_update(
+        self, key: str, fn: Callable[[Any], Any], scope: str = DEFAULT_SCOPE, default: Any = None
+    ) -> Any:
+        """Atomic read-modify-write (no lost updates across tasks and processes)."""
+        backend, scope = self._backend(scope)
+
+        async def update(_: Any) -> Any:
+            return await backend.update(scope, key, fn, default)
+
+        return await self._state_write("update", scope, key, None, update)
+
+    async def _state_write(
+        self, op: str, scope: str, key: str, value: Any, write: Callable[[Any], Awaitable[Any]]
+    ) -> Any:
+        name = f"{scope}/{key}"
+        ctx = HookContext(
+            HookPoint.BEFORE_STATE_WRITE, "state_write", name, value, run_id=self.run_id,
+            metadata={"op": op, "scope": scope, "key": key},
+        )
+        out = await self.hooks.guard("state_write", name, value, write, ctx=ctx)
+        await self.emit("state.changed", {"scope": scope, "key": key, "op": op})
+        return out
+
+    # --- tools ---------------------------------------------------------------------------------
+
+    async def call_tool(
+        self, tool: Tool | str, args: Any, *, call_id: str | None = None
+    ) -> Any:
+        """Call a tool through the ``tool_call`` hooks: arguments validated against its schema,
+        its permissions checked against the policy, approval asked when needed; a failure that
+        is not an ``LlmspellError`` becomes ``tool_error`` naming the tool."""
+        if isinstance(tool, str):
+            tool = self.kernel.tools.get(tool)
+        self._calls += 1
+        call_id = call_id or f"{self.run_id}-{self._calls}"
+        the_tool = tool
+        ctx_tool = ToolContext(self, the_tool, call_id)
+
+        async def invoke(arguments: Any) -> Any:
+            arguments = the_tool.validate(arguments)
+            self.policy.check_tool(the_tool)
+            if self.policy.needs_approval(the_tool):
+                await self._approve(the_tool, arguments)
+            try:
+                return await the_tool.run(arguments, ctx_tool)
+            except LlmspellError:
+                raise
+            except Exception as exc:
+                raise LlmspellError(
+                    "tool_error",
+                    f"tool {the_tool.name!r} failed: {type(exc).__name__}: {exc}",
+                    {"tool": the_tool.name, "type": type(exc).__name__},
+                ) from exc
+
+        await self.emit("tool.started", {"tool": tool.name, "call_id": call_id})
+        try:
+            out = await self.hooks.guard("tool_call", tool.name, args, invoke, run_id=self.run_id)
+        except LlmspellError as err:
+            await self.emit(
+                "tool.failed", {"tool": tool.name, "call_id": call_id, "error": err.to_dict()}
+            )
+            raise
+        await self.emit("tool.finished", {"tool": tool.name, "call_id": call_id})
+        return out
+
+    async def _approve(self, tool: Tool, args: dict[str, Any]) -> None:
+        if self.approver is None or not await self.approver(tool, args):
+            how = (
+                "was refused approval"
+                if self.approver is not None
+                else "needs approval, and no one can give it"
+            )
+            raise LlmspellError(
+                "permission_denied",
+                f"tool {tool.name!r} {how}",
+                {"tool": tool.name, "reason": "approval"},
+                hint="approve it when asked, or run with --yes",
+            )
+
+    # --- models --------------------------------------------------------------------------------
+
+    async def llm_call(self, model: str, request: ChatRequest) -> ChatResponse:
+        """One provider call through the ``llm_call`` hooks; ``model`` is ``provider/model``."""
+        provider, model_name = self.kernel.providers.resolve(model)
+
+        async def call(req: ChatRequest) -> ChatResponse:
+            req.model = model_name
+            try:
+                return await provider.chat(req)
+            except LlmspellError:
+                raise
+            except Exception as exc:
+                raise _provider_failure(model, exc) from exc
+
+        return await self._llm_guard(model, request, call)
+
+    async def llm_stream(
+        self,
+        model: str,
+        request: ChatRequest,
+        on_chunk: Callable[[StreamChunk], Awaitable[None] | None],
+    ) -> ChatResponse:
+        """Like :meth:`llm_call`, streaming: ``on_chunk`` sees every chunk as it arrives; the
+        assembled response goes through the after hooks."""
+        provider, model_name = self.kernel.providers.resolve(model)
+
+        async def call(req: ChatRequest) -> ChatResponse:
+            req.model = model_name
+            text: list[str] = []
+            calls: list[ToolCall] = []
+            usage, finish = Usage(), "stop"
+            try:
+                async for chunk in provider.stream(req):
+                    text.append(chunk.text)
+                    calls.extend(chunk.tool_calls)
+                    usage = chunk.usage or usage
+                    finish = chunk.finish_reason or finish
+                    out = on_chunk(chunk)
+                    if out is not None:
+                        await out
+            except LlmspellError:
+                raise
+            except Exception as exc:
+                raise _provider_failure(model, exc) from exc
+            message = Message("assistant", "".join(text), tool_calls=tuple(calls))
+            return ChatResponse(message, usage, finish, model_name)
+
+        return await self._llm_guard(model, request, call)
+
+    async def _llm_guard(
+        self, model: str, request: ChatRequest, call: Callable[[ChatRequest], Awaitable[Any]]
+    ) -> ChatResponse:
+        started = time.monotonic()
+        await self.emit("llm.request", {"model": model, "messages": len(request.messages)})
+        response: ChatResponse = await self.hooks.guard(
+            "llm_call", model, request, call, run_id=self.run_id
+        )
+        await self.emit(
+            "llm.response",
+            {
+                "model": model,
+                "usage": response.usage.to_dict(),
+                "seconds": round(time.monotonic() - started, 6),
+            },
+        )
+        return response
+
+    # --- agents --------------------------------------------------------------------------------
+
+    async def run_agent(self, agent: Any, input: Any) -> Result:
+        """Run an agent (or workflow) through its ``agent`` (``workflow``) hooks and events."""
+        kind = getattr(agent, "hook_kind", "agent")
+        await self.emit(f"{kind}.started", {kind: agent.name})
+        result: Result = await self.hooks.guard(
+            kind, agent.name, input, lambda value: agent.run(value, self), run_id=self.run_id
+        )
+        await self.emit(f"{kind}.finished", {kind: agent.name})
+        return result
+
+
+def _provider_failure(model: str, exc: Exception) -> LlmspellError:
+    return LlmspellError(
+        "provider_error",
+        f"model {model!r} failed: {type(exc).__name__}: {exc}",
+        {"model": model, "type": type(exc).__name__},
+    )

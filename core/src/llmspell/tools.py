@@ -1,0 +1,177 @@
+"""Tools: named, described, schema-checked async functions that spells and agents call."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import jsonschema
+import jsonschema.exceptions
+from jsonschema import Draft202012Validator
+
+from llmspell.errors import LlmspellError
+from llmspell.registry import Registry, check_name
+
+if TYPE_CHECKING:
+    from llmspell.runtime import SpellRun
+
+#: Permissions a tool may declare; the run's security policy decides whether it may use them.
+PERMISSIONS = frozenset({"fs_read", "fs_write", "network", "process", "env"})
+
+ToolFunction = Callable[[dict[str, Any], "ToolContext"], Awaitable[Any]]
+
+EMPTY_OBJECT_SCHEMA: dict[str, Any] = {"type": "object", "properties": {}}
+
+
+@attrs.define(frozen=True)
+class ToolContext:
+    """What a running tool may use: the run (policy, state, events) and the call's identity."""
+
+    run: SpellRun
+    tool: Tool
+    call_id: str
+
+    @property
+    def policy(self) -> Any:
+        return self.run.policy
+
+
+def _check_permissions(_: Any, __: Any, value: frozenset[str]) -> None:
+    unknown = sorted(value - PERMISSIONS)
+    if unknown:
+        raise LlmspellError(
+            "invalid_value",
+            f"unknown tool permission(s) {unknown}; known: {sorted(PERMISSIONS)}",
+        )
+
+
+@attrs.define(eq=False)
+class Tool:
+    """A tool: ``run(args, ctx)`` is awaited with arguments that passed ``parameters``.
+
+    ``parameters`` is a JSON schema of an object (draft 2020-12); it is checked when the tool is
+    created (a malformed schema is an ``invalid_value`` error naming the tool). ``permissions``
+    declares what the tool needs (see :data:`PERMISSIONS`); ``requires_approval`` marks a
+    destructive tool that the policy may require a human to approve. ``example`` is an argument
+    object shown by ``llmspell tools info``.
+    """
+
+    name: str = attrs.field(validator=lambda _, __, v: check_name("tool", v))
+    description: str
+    run: ToolFunction
+    parameters: dict[str, Any] = attrs.field(factory=lambda: dict(EMPTY_OBJECT_SCHEMA))
+    category: str = "general"
+    permissions: frozenset[str] = attrs.field(
+        default=frozenset(), converter=frozenset, validator=_check_permissions
+    )
+    requires_approval: bool = False
+    example: dict[str, Any] | None = None
+    _validator: Draft202012Validator = attrs.field(init=False, repr=False)
+    _trivial: bool = attrs.field(init=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        if self.parameters.get("type") != "object":
+            raise LlmspellError(
+                "invalid_value",
+                f"tool {self.name!r}: parameters must be a JSON schema with \"type\": \"object\"",
+                {"tool": self.name},
+            )
+        try:
+            Draft202012Validator.check_schema(self.parameters)
+        except jsonschema.exceptions.SchemaError as exc:
+            raise LlmspellError(
+                "invalid_value",
+                f"tool {self.name!r}: parameters are not a valid JSON schema: {exc.message}",
+                {"tool": self.name},
+            ) from None
+        self._validator = Draft202012Validator(self.parameters)
+        self._trivial = set(self.parameters) <= {"type", "properties"} and not self.parameters.get(
+            "properties"
+        )
+
+    def validate(self, args: Any) -> dict[str, Any]:
+        """Return ``args`` if they match ``parameters``; else raise ``invalid_args`` naming the
+        tool and the offending argument."""
+        if not isinstance(args, dict):
+            raise LlmspellError(
+                "invalid_args",
+                f"tool {self.name!r}: arguments must be an object, got {type(args).__name__}",
+                {"tool": self.name},
+            )
+        if self._trivial:
+            return args
+        error = jsonschema.exceptions.best_match(self._validator.iter_errors(args))
+        if error is None:
+            return args
+        path = "/".join(str(p) for p in error.absolute_path)
+        if error.validator == "required" or not path:
+            where = ""
+        else:
+            where = f"argument {path!r}: "
+        raise LlmspellError(
+            "invalid_args",
+            f"tool {self.name!r}: {where}{error.message}",
+            {"tool": self.name, "argument": path or None, "rule": str(error.validator)},
+        )
+
+    def spec(self) -> dict[str, Any]:
+        """The tool as JSON data (what ``Tool.info`` and model providers see)."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "parameters": self.parameters,
+            "category": self.category,
+            "permissions": sorted(self.permissions),
+            "requires_approval": self.requires_approval,
+            "example": self.example,
+        }
+
+
+def tool(
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    parameters: dict[str, Any] | None = None,
+    category: str = "general",
+    permissions: frozenset[str] | set[str] = frozenset(),
+    requires_approval: bool = False,
+    example: dict[str, Any] | None = None,
+) -> Callable[[ToolFunction], Tool]:
+    """Decorate ``async def fn(args, ctx)`` into a :class:`Tool` (name and description default to
+    the function's name and docstring)."""
+
+    def make(fn: ToolFunction) -> Tool:
+        return Tool(
+            name=name or fn.__name__,
+            description=description or (fn.__doc__ or "").strip(),
+            run=fn,
+            parameters=parameters if parameters is not None else dict(EMPTY_OBJECT_SCHEMA),
+            category=category,
+            permissions=frozenset(permissions),
+            requires_approval=requires_approval,
+            example=example,
+        )
+
+    return make
+
+
+class ToolRegistry(Registry[Tool]):
+    """The registry of tools; ``register(tool)`` adds one under its own name."""
+
+    def __init__(self) -> None:
+        super().__init__("tool")
+
+    def register(self, tool: Tool, *, replace: bool = False) -> Tool:
+        return self.add(tool.name, tool, replace=replace)
+
+    def filter(self, category: str | None = None, text: str | None = None) -> list[Tool]:
+        """Tools of ``category`` whose name or description contains ``text`` (case-folded)."""
+        out = []
+        for t in self.values():
+            if category is not None and t.category != category:
+                continue
+            if text and text.casefold() not in (t.name + " " + t.description).casefold():
+                continue
+            out.append(t)
+        return out

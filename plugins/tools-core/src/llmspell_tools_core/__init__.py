@@ -1,0 +1,1 @@
+"""Core tools for llmspell: echo, sleep, calculator."""
