@@ -20,6 +20,7 @@ import pytest
 import trio
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+
 from llmspell.errors import LlmspellError
 from llmspell.state import (
     MAX_KEY_LENGTH,
@@ -114,6 +115,12 @@ def test_parse_scope_rejects_bad_scopes_naming_them_and_listing_valid_forms(bad:
     for form in ("spell", "global", "session:<id>", "agent:<name>", "workflow:<name>"):
         assert form in err.message
     assert err.details["scope"] == bad
+
+
+def test_parse_scope_suggests_the_closest_kind() -> None:
+    with pytest.raises(LlmspellError) as info:
+        parse_scope("sesion:abc")
+    assert "did you mean 'session'?" in info.value.message
 
 
 def test_parse_scope_rejects_non_strings() -> None:

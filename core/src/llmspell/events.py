@@ -340,8 +340,11 @@ class EventBus:
         room. Raises ``invalid_value`` for an invalid topic.
         """
         await trio.lowlevel.checkpoint_if_cancelled()
-        targets = self._route(topic)
-        event = self._new_event(topic, data, source)
+        targets = self._routes.get(topic)
+        if targets is None:
+            targets = self._route(topic)
+        self._seq += 1
+        event = Event(topic, data, self._seq, time.time(), source)
         blocked: list[Subscription] | None = None
         for sub in targets:
             if not sub._offer(event):
@@ -410,6 +413,7 @@ class EventBus:
             self._routes.clear()
 
     def _route(self, topic: str) -> tuple[Subscription, ...]:
+        """The cached matching subscriptions of ``topic``, validating it on a cache miss."""
         targets = self._routes.get(topic)
         if targets is None:
             validate_topic(topic)

@@ -93,9 +93,12 @@ class SpellRun:
         try:
             with trio.CancelScope(deadline=trio.current_time() + wall if wall else float("inf")) \
                     as scope:
-                async with trio.open_nursery() as nursery:
-                    run._nursery = nursery
-                    yield run
+                try:
+                    async with trio.open_nursery() as nursery:
+                        run._nursery = nursery
+                        yield run
+                except BaseExceptionGroup as group:
+                    raise single_error(group) from None
             if scope.cancelled_caught:
                 raise LlmspellError(
                     "limit",
@@ -340,6 +343,28 @@ class SpellRun:
         )
         await self.emit(f"{kind}.finished", {kind: agent.name})
         return result
+
+
+def single_error(group: BaseExceptionGroup) -> BaseException:
+    """The one exception to raise for a failed nursery: its only leaf, else the first
+    ``LlmspellError`` among its leaves (the others listed in its details), else the group."""
+    leaves: list[BaseException] = []
+
+    def walk(exc: BaseException) -> None:
+        if isinstance(exc, BaseExceptionGroup):
+            for sub in exc.exceptions:
+                walk(sub)
+        else:
+            leaves.append(exc)
+
+    walk(group)
+    if len(leaves) == 1:
+        return leaves[0]
+    for leaf in leaves:
+        if isinstance(leaf, LlmspellError):
+            leaf.details.setdefault("also_failed", [repr(x) for x in leaves if x is not leaf])
+            return leaf
+    return group
 
 
 def _provider_failure(model: str, exc: Exception) -> LlmspellError:

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import trio
+
 from llmspell.state import SqliteBackend
 
 

@@ -57,9 +57,7 @@ class StateBackend(Protocol):
         """The canonical texts of the scopes that hold at least one key, sorted."""
         ...
 
-    async def update(
-        self, scope: str | Scope, key: str, fn: UpdateFn, default: Any = None
-    ) -> Any:
+    async def update(self, scope: str | Scope, key: str, fn: UpdateFn, default: Any = None) -> Any:
         """Atomically replace the value with ``fn(old)``; return the new value.
 
         ``fn`` is called once with a private copy of the stored value (or of ``default`` when

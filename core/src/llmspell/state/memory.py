@@ -76,9 +76,7 @@ class MemoryBackend:
         await self._enter()
         return sorted(self._data)
 
-    async def update(
-        self, scope: str | Scope, key: str, fn: UpdateFn, default: Any = None
-    ) -> Any:
+    async def update(self, scope: str | Scope, key: str, fn: UpdateFn, default: Any = None) -> Any:
         """See :meth:`StateBackend.update`; atomic because nothing is awaited inside it."""
         name, key = scope_text(scope), check_key(key)
         await self._enter()

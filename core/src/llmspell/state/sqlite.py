@@ -238,9 +238,7 @@ class SqliteBackend:
         )
         return sorted(row[0] for row in rows)
 
-    async def update(
-        self, scope: str | Scope, key: str, fn: UpdateFn, default: Any = None
-    ) -> Any:
+    async def update(self, scope: str | Scope, key: str, fn: UpdateFn, default: Any = None) -> Any:
         """See :meth:`StateBackend.update`.
 
         ``BEGIN IMMEDIATE`` takes the database's write lock before the read, so no other
