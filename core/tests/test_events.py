@@ -7,6 +7,7 @@ import trio
 import trio.testing
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from llmspell.errors import LlmspellError
 from llmspell.events import (
     OVERFLOW_POLICIES,
