@@ -155,6 +155,9 @@ def _phase(point: HookPoint) -> str:
     return point.value
 
 
+_PHASES = {point: _phase(point) for point in HookPoint}
+
+
 def as_action(value: Any, *, hook: str, point: HookPoint) -> Action | None:
     """Interpret a hook's return value: ``None``, an action object, or the script form
     ``{"action": "modify"|"skip"|"cancel"|"retry"|"continue", ...}``.
@@ -170,7 +173,7 @@ def as_action(value: Any, *, hook: str, point: HookPoint) -> Action | None:
         if kind == "continue":
             return None
         if kind == "modify":
-            key = "output" if _phase(point) in ("after", "spell_end") else "input"
+            key = "output" if _PHASES[point] in ("after", "spell_end") else "input"
             if key not in value and "value" not in value:
                 raise LlmspellError(
                     "plugin_error",
@@ -186,7 +189,7 @@ def as_action(value: Any, *, hook: str, point: HookPoint) -> Action | None:
             action = Retry(str(value.get("reason") or ""), float(value.get("delay") or 0.0))
         else:
             action = value
-    allowed = _ALLOWED[_phase(point)]
+    allowed = _ALLOWED[_PHASES[point]]
     if not isinstance(action, allowed):
         names = ", ".join(a.__name__.lower() for a in allowed)
         raise LlmspellError(
@@ -321,17 +324,26 @@ class HookDispatcher:
         self._chains[point] = chain
         return chain
 
+    def has_hooks(self, kind: str) -> bool:
+        """Whether operation ``kind`` has any before or after hook (on_error not counted)."""
+        before, after = OPERATIONS[kind]
+        return bool(self.chain(before) or self.chain(after))
+
     async def call(self, point: HookPoint, ctx: HookContext) -> Action | None:
         """Run ``point``'s chain on ``ctx``; apply ``Modify`` in place and return the first
         ``Skip``/``Cancel``/``Retry`` (ending the chain), or ``None``."""
-        chain = self.chain(point)
+        chain = self._chains.get(point)
+        if chain is None:
+            chain = self.chain(point)
         if not chain:
             return None
         ctx.point = point
-        phase = _phase(point)
+        phase = _PHASES[point]
         for entry in chain:
             try:
                 value = entry.function(ctx)
+                if value is None:
+                    continue
                 if inspect.isawaitable(value):
                     value = await value
             except LlmspellError:

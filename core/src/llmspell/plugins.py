@@ -60,7 +60,10 @@ def new_plugin_manager() -> pluggy.PluginManager:
 def unknown_hooks(pm: pluggy.PluginManager, plugin: object) -> list[str]:
     """Messages for hook implementations of ``plugin`` that match no hookspec."""
     problems = []
-    specs = [n for n in dir(pm.hook) if n.startswith("llmspell_")]
+    specs = [
+        n for n in dir(pm.hook)
+        if n.startswith("llmspell_") and getattr(pm.hook, n).spec is not None
+    ]
     for caller in pm.get_hookcallers(plugin) or []:
         if caller.spec is None:
             close = difflib.get_close_matches(caller.name, specs, n=1)

@@ -11,12 +11,12 @@ from llmspell.errors import LlmspellError, not_found
 T = TypeVar("T")
 
 #: Component names: what model APIs accept as function names (letters, digits, ``_``, ``-``).
-NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def check_name(kind: str, name: object) -> str:
     """Return ``name`` if it is a valid component name, else raise ``invalid_value``."""
-    if not isinstance(name, str) or not NAME_RE.match(name):
+    if not isinstance(name, str) or not NAME_RE.fullmatch(name):
         raise LlmspellError(
             "invalid_value",
             f"invalid {kind} name {name!r}: use 1-64 letters, digits, '_' or '-'",

@@ -143,10 +143,8 @@ class SpellRun:
         async def publish(value: Any) -> Event:
             return await self.events.publish(topic, value, source=self.run_id)
 
-        if not self.hooks.chain(HookPoint.BEFORE_EVENT_EMIT) and not self.hooks.chain(
-            HookPoint.AFTER_EVENT_EMIT
-        ):
-            return await publish(data)
+        if not self.hooks.has_hooks("event_emit"):
+            return await self.events.publish(topic, data, source=self.run_id)
         ctx = HookContext(
             HookPoint.BEFORE_EVENT_EMIT, "event_emit", topic, data, run_id=self.run_id
         )
