@@ -8,6 +8,7 @@ wall-time limit) cancels everything in flight.
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -48,6 +49,9 @@ class SpellRun:
     approver: Approver | None = None
     result: Any = None
     spell_state: MemoryBackend = attrs.field(factory=MemoryBackend)
+    #: tools and agents defined by this run's spell (not in the kernel's registries)
+    local_tools: dict[str, Tool] = attrs.field(factory=dict)
+    agents: dict[str, Any] = attrs.field(factory=dict)
     _nursery: trio.Nursery | None = attrs.field(default=None, alias="_nursery")
     _calls: int = attrs.field(default=0, alias="_calls")
 
@@ -117,6 +121,18 @@ class SpellRun:
         await hooks.call(HookPoint.SPELL_END, ctx)
         run.result = ctx.output
         await run.emit("spell.finished", {"spell": name, "run_id": run.run_id})
+
+    def default_model(self) -> str:
+        """The model of agents that name none: ``$LLMSPELL_MODEL``."""
+        model = os.environ.get("LLMSPELL_MODEL")
+        if not model:
+            raise LlmspellError(
+                "config_error",
+                "no model given and no default model configured",
+                {"setting": "LLMSPELL_MODEL"},
+                hint="pass model = 'provider/name' or set LLMSPELL_MODEL",
+            )
+        return model
 
     # --- tasks ---------------------------------------------------------------------------------
 

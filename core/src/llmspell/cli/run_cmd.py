@@ -19,7 +19,7 @@ from llmspell.state import SqliteBackend, default_state_path
 
 
 def parse_spell_args(argv: tuple[str, ...] | list[str]) -> dict[str, Any]:
-    """Turn ``--topic "rust async" --verbose file.txt`` into
+    """Turn ``--topic "rust async" file.txt --verbose`` into
     ``{"topic": "rust async", "verbose": True, "_": ["file.txt"]}``.
 
     ``--name value`` and ``--name=value`` give strings, a ``--name`` followed by another option
