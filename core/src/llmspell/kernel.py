@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -102,7 +103,12 @@ class Kernel:
                     continue
                 registry.current_owner = plugin_name
                 try:
-                    impl.function(registry=registry)
+                    outcome = impl.function(registry=registry)
+                    if inspect.isawaitable(outcome):
+                        close = getattr(outcome, "close", None)
+                        if close is not None:
+                            close()
+                        raise TypeError("registration hooks must be plain (not async) functions")
                 except Exception as exc:
                     self.loader.failures.append(
                         PluginFailure(

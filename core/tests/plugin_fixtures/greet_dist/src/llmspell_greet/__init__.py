@@ -1,0 +1,1 @@
+"""A throwaway llmspell plugin used by the kernel's tests."""
