@@ -180,6 +180,7 @@ class ScriptSession:
             for i, record in enumerate(records):
                 nursery.start_soon(one, i, record)
         if failure:
+            await _settled(records)
             raise failure[0]
         return results
 
@@ -203,6 +204,7 @@ class ScriptSession:
             if record is not winner[0]:
                 record.scope.cancel()
                 record.observed = True
+        await _settled(records)
         return winner[0].outcome()
 
     async def timeout(self, seconds: float, fn: Callable[[], Awaitable[Any]]) -> Any:
@@ -213,6 +215,7 @@ class ScriptSession:
             return await self.wait(record)
         record.scope.cancel()
         record.observed = True
+        await _settled([record])
         raise LlmspellError(
             "timeout", f"task did not finish within {seconds} s", {"seconds": seconds}
         )
@@ -227,6 +230,13 @@ class ScriptSession:
             if record.error is not None and not record.observed and not record.cancelled:
                 return record.error
         return None
+
+
+async def _settled(records: list[TaskRecord]) -> None:
+    """Wait until every record's task has ended (cancelled ones end at their next checkpoint)."""
+    with trio.CancelScope(shield=True):
+        for record in records:
+            await record.done.wait()
 
 
 def check_seconds(value: Any, what: str) -> float:
