@@ -131,7 +131,7 @@ async def test_host_ops_table_and_calls() -> None:
         with pytest.raises(LlmspellError) as info:
             await call_op(session, "state.gte", ["k"])
         assert "did you mean 'state.get'" in info.value.message
-        with pytest.raises(LlmspellError, match="takes 1..2 arguments"):
+        with pytest.raises(LlmspellError, match=r"takes 1\.\.2 arguments"):
             await call_op(session, "state.get", [])
         with pytest.raises(LlmspellError, match="seconds must be a number"):
             await call_op(session, "task.sleep", [-1])
