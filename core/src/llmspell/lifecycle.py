@@ -18,7 +18,7 @@ import inspect
 import itertools
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 import attrs
 import pluggy
@@ -49,9 +49,10 @@ def hookimpl(
 
     def mark(fn: Callable[..., Any]) -> Callable[..., Any]:
         setattr(fn, PRIORITY_ATTR, priority)
-        return _pluggy_hookimpl(  # type: ignore[no-any-return]
+        marked: Callable[..., Any] = _pluggy_hookimpl(
             fn, tryfirst=tryfirst, trylast=trylast, optionalhook=optionalhook
         )
+        return marked
 
     return mark(function) if function is not None else mark
 
@@ -198,7 +199,7 @@ def as_action(value: Any, *, hook: str, point: HookPoint) -> Action | None:
             f"{names}",
             {"hook": hook, "point": point.value},
         )
-    return action  # type: ignore[no-any-return]
+    return cast(Action, action)
 
 
 # --- context ----------------------------------------------------------------------------------
@@ -279,9 +280,8 @@ class HookDispatcher:
     ) -> HookHandle:
         """Add a run-time hook at ``point``; it lives until :meth:`unregister`."""
         point = HookPoint.parse(point) if isinstance(point, str) else point
-        entry = HookEntry(
-            name or getattr(function, "__qualname__", repr(function)), function, priority, "runtime"
-        )
+        label = name or str(getattr(function, "__qualname__", None) or repr(function))
+        entry = HookEntry(label, function, priority, "runtime")
         handle = HookHandle(point, next(_ids))
         self._runtime.setdefault(point, []).append((handle.id, entry))
         self._chains.pop(point, None)

@@ -36,6 +36,10 @@ class Limits:
     max_depth: int | None = 200
 
 
+def _strings(values: Any) -> tuple[str, ...]:
+    return tuple(str(v) for v in values)
+
+
 def _paths(values: Any) -> tuple[Path, ...]:
     return tuple(Path(os.path.realpath(os.fspath(v))) for v in values)
 
@@ -57,11 +61,11 @@ class SecurityPolicy:
 
     read_roots: tuple[Path, ...] = attrs.field(default=(), converter=_paths)
     write_roots: tuple[Path, ...] = attrs.field(default=(), converter=_paths)
-    network_hosts: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    network_hosts: tuple[str, ...] = attrs.field(default=(), converter=_strings)
     allow_private_network: bool = False
     allow_processes: bool = False
-    env_names: tuple[str, ...] = attrs.field(default=(), converter=tuple)
-    approve_tools: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    env_names: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    approve_tools: tuple[str, ...] = attrs.field(default=(), converter=_strings)
     auto_approve: bool = False
     limits: Limits = attrs.field(factory=Limits)
     max_hook_retries: int = 3

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -134,7 +134,7 @@ def tool(
     description: str | None = None,
     parameters: dict[str, Any] | None = None,
     category: str = "general",
-    permissions: frozenset[str] | set[str] = frozenset(),
+    permissions: Iterable[str] = frozenset(),
     requires_approval: bool = False,
     example: dict[str, Any] | None = None,
 ) -> Callable[[ToolFunction], Tool]:
@@ -148,7 +148,7 @@ def tool(
             run=fn,
             parameters=parameters if parameters is not None else dict(EMPTY_OBJECT_SCHEMA),
             category=category,
-            permissions=frozenset(permissions),
+            permissions=permissions,  # type: ignore[arg-type]  # the converter takes it
             requires_approval=requires_approval,
             example=example,
         )

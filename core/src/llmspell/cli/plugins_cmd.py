@@ -36,10 +36,12 @@ def plugins(state: CliState, as_json: bool) -> None:
     table = Table(title="llmspell plugins")
     for col in ("plugin", "package", "version", "hooks", "components"):
         table.add_column(col)
-    for row in rows:
-        components = "; ".join(f"{k}: {', '.join(v)}" for k, v in row["components"].items())
-        hooks = ", ".join(h.removeprefix("llmspell_") for h in row["hooks"])
-        table.add_row(row["name"], row["package"], row["version"], hooks, components)
+    for info in kernel.plugins.values():
+        components = "; ".join(
+            f"{k}: {', '.join(v)}" for k, v in kernel.components(info.name).items()
+        )
+        hooks = ", ".join(h.removeprefix("llmspell_") for h in info.hooks)
+        table.add_row(info.name, info.package, info.version, hooks, components)
     console = Console()
     console.print(table)
     for f in failures:
