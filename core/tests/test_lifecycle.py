@@ -419,3 +419,44 @@ async def test_spell_start_cancel_prevents_the_run() -> None:
         async with SpellRun.open(kernel):
             raise AssertionError("the body must not run")
     assert info.value.code == "hook_cancelled"
+
+
+async def test_kernel_level_runtime_hooks_reach_every_run_even_open_ones() -> None:
+    order: list[str] = []
+    kernel, _ = kernel_with()
+    kernel.hooks.register("spell_start", lambda ctx: order.append("kernel start"))
+    async with SpellRun.open(kernel) as run:
+        run.hooks.register("before_tool_call", lambda ctx: order.append("run"))
+        await run.call_tool("counted", {"text": "x"})
+        kernel.hooks.register("before_tool_call", lambda ctx: order.append("kernel"))
+        await run.call_tool("counted", {"text": "y"})
+    assert order == ["kernel start", "run", "kernel", "run"]
+
+
+async def test_a_plugin_registered_while_a_run_is_open_takes_effect() -> None:
+    seen: list[str] = []
+
+    class Late:
+        @hookimpl
+        def llmspell_after_tool_call(self, ctx: HookContext) -> None:
+            seen.append(ctx.name)
+
+    kernel, _ = kernel_with()
+    async with SpellRun.open(kernel) as run:
+        await run.call_tool("counted", {"text": "x"})
+        kernel.register_plugin(Late(), "late")
+        await run.call_tool("counted", {"text": "y"})
+    assert seen == ["counted"]
+
+
+async def test_on_error_hooks_see_event_emission_failures_without_other_emit_hooks() -> None:
+    kernel, _ = kernel_with()
+    failures: list[str] = []
+    async with SpellRun.open(kernel) as run:
+        with pytest.raises(LlmspellError) as info:
+            await run.emit("bad topic!", {})
+        assert info.value.code == "invalid_value"
+        run.hooks.register("on_error", lambda ctx: failures.append(ctx.kind))
+        with pytest.raises(LlmspellError):
+            await run.emit("bad topic!", {})
+    assert failures == ["event_emit"]

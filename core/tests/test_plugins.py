@@ -451,7 +451,8 @@ def test_disable_plugins_hides_named_plugins(greet_target: Path) -> None:
     assert [f["name"] for f in data["failures"]] == ["broken"]
 
     data = _plugins_json(greet_target, {"LLMSPELL_DISABLE_PLUGINS": "greet , broken"})
-    assert [p["name"] for p in data["plugins"]] == ["tools-core"]
+    names = [p["name"] for p in data["plugins"]]
+    assert "tools-core" in names and "greet" not in names
     assert data["failures"] == []
 
 

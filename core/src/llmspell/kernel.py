@@ -73,12 +73,13 @@ class Kernel:
         return self.loader.failures
 
     def register_plugin(self, plugin: object, name: str) -> PluginInfo | None:
-        """Register one more plugin object now and add its components."""
+        """Register one more plugin object now and add its components; ``None`` (and an entry
+        in :attr:`failures`) if it could not be registered."""
         info = self.loader.register(plugin, name)
         if info is not None:
             self._register_components(name)
             self.hooks.invalidate()
-        return info
+        return self.loader.loaded.get(name)
 
     def check_pending(self) -> None:
         """Raise ``pluggy.PluginValidationError`` for hook implementations without a spec."""
@@ -118,5 +119,18 @@ class Kernel:
                             f"{hook_name} failed: {type(exc).__name__}: {exc}",
                         )
                     )
+                    registry.current_owner = "api"
+                    self._withdraw(plugin_name, plugin)
+                    return
                 finally:
                     registry.current_owner = "api"
+
+    def _withdraw(self, plugin_name: str, plugin: object) -> None:
+        """Undo a plugin whose registration failed: its components, hooks and loaded entry."""
+        for attr in REGISTRATION_HOOKS.values():
+            registry = getattr(self, attr)
+            for name in registry.owned_by(plugin_name):
+                registry.remove(name)
+        self.pm.unregister(plugin)
+        del self.loader.loaded[plugin_name]
+        self.hooks.invalidate()

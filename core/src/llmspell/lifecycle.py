@@ -255,20 +255,38 @@ class HookDispatcher:
 
     ``plugins`` is the kernel's pluggy manager; call :meth:`invalidate` after registering or
     unregistering plugins so the cached chains are rebuilt. ``max_retries`` bounds ``Retry``.
+    A :meth:`child` dispatcher (one per run) also calls its parent's run-time hooks, placed
+    before its own at equal priority, and sees the parent's changes as they happen.
     """
 
-    def __init__(self, plugins: pluggy.PluginManager | None = None, *, max_retries: int = 3):
+    def __init__(
+        self,
+        plugins: pluggy.PluginManager | None = None,
+        *,
+        max_retries: int = 3,
+        parent: HookDispatcher | None = None,
+    ):
         self.plugins = plugins
         self.max_retries = max_retries
+        self.parent = parent
+        self.generation = 0
+        self._parent_generation = parent.generation if parent is not None else 0
         self._runtime: dict[HookPoint, list[tuple[int, HookEntry]]] = {}
         self._chains: dict[HookPoint, tuple[HookEntry, ...]] = {}
 
     def child(self) -> HookDispatcher:
-        """A dispatcher with the same plugins and retry bound and no run-time hooks."""
-        return HookDispatcher(self.plugins, max_retries=self.max_retries)
+        """A dispatcher with the same plugins and retry bound, inheriting this one's run-time
+        hooks, to which run-time hooks of its own can be added."""
+        return HookDispatcher(self.plugins, max_retries=self.max_retries, parent=self)
 
     def invalidate(self) -> None:
+        """Forget cached chains (here and, lazily, in children)."""
+        self.generation += 1
         self._chains.clear()
+
+    def _runtime_entries(self, point: HookPoint) -> list[HookEntry]:
+        inherited = self.parent._runtime_entries(point) if self.parent is not None else []
+        return inherited + [e for _, e in self._runtime.get(point, [])]
 
     def register(
         self,
@@ -284,7 +302,7 @@ class HookDispatcher:
         entry = HookEntry(label, function, priority, "runtime")
         handle = HookHandle(point, next(_ids))
         self._runtime.setdefault(point, []).append((handle.id, entry))
-        self._chains.pop(point, None)
+        self.invalidate()
         return handle
 
     def unregister(self, handle: HookHandle) -> bool:
@@ -293,12 +311,21 @@ class HookDispatcher:
         for i, (hid, _) in enumerate(entries):
             if hid == handle.id:
                 del entries[i]
-                self._chains.pop(handle.point, None)
+                self.invalidate()
                 return True
         return False
 
+    def _check_parent(self) -> None:
+        parent = self.parent
+        if parent is not None:
+            parent._check_parent()
+            if parent.generation != self._parent_generation:
+                self._parent_generation = parent.generation
+                self._chains.clear()
+
     def chain(self, point: HookPoint) -> tuple[HookEntry, ...]:
         """The implementations of ``point`` in call order."""
+        self._check_parent()
         cached = self._chains.get(point)
         if cached is not None:
             return cached
@@ -318,23 +345,21 @@ class HookDispatcher:
                             "plugin",
                         )
                     )
-        runtime = [e for _, e in self._runtime.get(point, [])]
+        runtime = self._runtime_entries(point)
         # stable sort keeps plugin-before-runtime and each source's own order at equal priority
         chain = tuple(sorted(plugin_entries + runtime, key=lambda e: -e.priority))
         self._chains[point] = chain
         return chain
 
     def has_hooks(self, kind: str) -> bool:
-        """Whether operation ``kind`` has any before or after hook (on_error not counted)."""
+        """Whether operation ``kind`` has any before, after or on_error hook."""
         before, after = OPERATIONS[kind]
-        return bool(self.chain(before) or self.chain(after))
+        return bool(self.chain(before) or self.chain(after) or self.chain(HookPoint.ON_ERROR))
 
     async def call(self, point: HookPoint, ctx: HookContext) -> Action | None:
         """Run ``point``'s chain on ``ctx``; apply ``Modify`` in place and return the first
         ``Skip``/``Cancel``/``Retry`` (ending the chain), or ``None``."""
-        chain = self._chains.get(point)
-        if chain is None:
-            chain = self.chain(point)
+        chain = self.chain(point)
         if not chain:
             return None
         ctx.point = point

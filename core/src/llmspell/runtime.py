@@ -110,17 +110,22 @@ class SpellRun:
                     {"limit": "wall_seconds", "value": wall},
                 )
         except LlmspellError as err:
+            run._nursery = None
             ctx.error = err
             await hooks.call(HookPoint.SPELL_END, ctx)
             await run.emit("spell.failed", {"spell": name, "error": err.to_dict()})
+            run.events.close()
             raise
-        finally:
+        except BaseException:
             run._nursery = None
             run.events.close()
+            raise
+        run._nursery = None
         ctx.output = run.result
         await hooks.call(HookPoint.SPELL_END, ctx)
         run.result = ctx.output
         await run.emit("spell.finished", {"spell": name, "run_id": run.run_id})
+        run.events.close()
 
     def default_model(self) -> str:
         """The model of agents that name none: ``$LLMSPELL_MODEL``."""
@@ -285,9 +290,8 @@ class SpellRun:
         provider, model_name = self.kernel.providers.resolve(model)
 
         async def call(req: ChatRequest) -> ChatResponse:
-            req.model = model_name
             try:
-                return await provider.chat(req)
+                return await provider.chat(attrs.evolve(req, model=model_name))
             except LlmspellError:
                 raise
             except Exception as exc:
@@ -306,23 +310,26 @@ class SpellRun:
         provider, model_name = self.kernel.providers.resolve(model)
 
         async def call(req: ChatRequest) -> ChatResponse:
-            req.model = model_name
             text: list[str] = []
             calls: list[ToolCall] = []
             usage, finish = Usage(), "stop"
-            try:
-                async for chunk in provider.stream(req):
-                    text.append(chunk.text)
-                    calls.extend(chunk.tool_calls)
-                    usage = chunk.usage or usage
-                    finish = chunk.finish_reason or finish
-                    out = on_chunk(chunk)
-                    if out is not None:
-                        await out
-            except LlmspellError:
-                raise
-            except Exception as exc:
-                raise _provider_failure(model, exc) from exc
+            chunks = provider.stream(attrs.evolve(req, model=model_name)).__aiter__()
+            while True:
+                try:
+                    chunk = await chunks.__anext__()
+                except StopAsyncIteration:
+                    break
+                except LlmspellError:
+                    raise
+                except Exception as exc:
+                    raise _provider_failure(model, exc) from exc
+                text.append(chunk.text)
+                calls.extend(chunk.tool_calls)
+                usage = chunk.usage or usage
+                finish = chunk.finish_reason or finish
+                out = on_chunk(chunk)  # the caller's errors are its own, not the provider's
+                if out is not None:
+                    await out
             message = Message("assistant", "".join(text), tool_calls=tuple(calls))
             return ChatResponse(message, usage, finish, model_name)
 

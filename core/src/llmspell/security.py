@@ -74,8 +74,9 @@ class SecurityPolicy:
         return (tool.requires_approval or tool.name in self.approve_tools) and not self.auto_approve
 
     def check_tool(self, tool: Tool) -> None:
-        """Refuse (``permission_denied``) a tool whose declared permissions the policy grants
-        none of: processes, environment, network, file reading or writing."""
+        """Refuse (``permission_denied``) a tool that declares a permission the policy does not
+        grant at all (processes, environment, network, file reading or writing). Tools still
+        check each path and host they touch with :meth:`check_path`/:meth:`check_host`."""
         granted = {
             "process": self.allow_processes,
             "env": bool(self.env_names),

@@ -37,12 +37,14 @@ class ToolContext:
         return self.run.policy
 
 
-def _check_permissions(_: Any, __: Any, value: frozenset[str]) -> None:
+def _check_permissions(instance: Any, __: Any, value: frozenset[str]) -> None:
     unknown = sorted(value - PERMISSIONS)
     if unknown:
         raise LlmspellError(
             "invalid_value",
-            f"unknown tool permission(s) {unknown}; known: {sorted(PERMISSIONS)}",
+            f"tool {instance.name!r}: unknown permission(s) {unknown}; "
+            f"known: {sorted(PERMISSIONS)}",
+            {"tool": instance.name},
         )
 
 

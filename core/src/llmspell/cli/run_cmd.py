@@ -58,7 +58,6 @@ async def run_spell(
     policy: SecurityPolicy, project: Path,
 ) -> Any:
     """Run the spell at ``path`` in a new :class:`SpellRun` with the project's SQLite state."""
-    engine = engine_for(state.kernel.engines, path, name=engine_name)
     try:
         source = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -67,6 +66,7 @@ async def run_spell(
     except (OSError, UnicodeDecodeError) as exc:
         raise LlmspellError("invalid_value", f"cannot read spell file {str(path)!r}: {exc}",
                             {"path": str(path)}) from None
+    engine = engine_for(state.kernel.engines, path, name=engine_name)
     store = SqliteBackend(default_state_path(project))
     try:
         async with SpellRun.open(
