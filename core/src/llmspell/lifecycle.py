@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import inspect
 import itertools
+import weakref
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Any, cast
@@ -269,10 +270,12 @@ class HookDispatcher:
         self.plugins = plugins
         self.max_retries = max_retries
         self.parent = parent
-        self.generation = 0
-        self._parent_generation = parent.generation if parent is not None else 0
+        self._children: weakref.WeakSet[HookDispatcher] = weakref.WeakSet()
         self._runtime: dict[HookPoint, list[tuple[int, HookEntry]]] = {}
         self._chains: dict[HookPoint, tuple[HookEntry, ...]] = {}
+        self._has: dict[str, bool] = {}
+        if parent is not None:
+            parent._children.add(self)
 
     def child(self) -> HookDispatcher:
         """A dispatcher with the same plugins and retry bound, inheriting this one's run-time
@@ -280,9 +283,11 @@ class HookDispatcher:
         return HookDispatcher(self.plugins, max_retries=self.max_retries, parent=self)
 
     def invalidate(self) -> None:
-        """Forget cached chains (here and, lazily, in children)."""
-        self.generation += 1
+        """Forget cached chains, here and in every child."""
         self._chains.clear()
+        self._has.clear()
+        for child in list(self._children):
+            child.invalidate()
 
     def _runtime_entries(self, point: HookPoint) -> list[HookEntry]:
         inherited = self.parent._runtime_entries(point) if self.parent is not None else []
@@ -315,17 +320,8 @@ class HookDispatcher:
                 return True
         return False
 
-    def _check_parent(self) -> None:
-        parent = self.parent
-        if parent is not None:
-            parent._check_parent()
-            if parent.generation != self._parent_generation:
-                self._parent_generation = parent.generation
-                self._chains.clear()
-
     def chain(self, point: HookPoint) -> tuple[HookEntry, ...]:
         """The implementations of ``point`` in call order."""
-        self._check_parent()
         cached = self._chains.get(point)
         if cached is not None:
             return cached
@@ -353,8 +349,12 @@ class HookDispatcher:
 
     def has_hooks(self, kind: str) -> bool:
         """Whether operation ``kind`` has any before, after or on_error hook."""
-        before, after = OPERATIONS[kind]
-        return bool(self.chain(before) or self.chain(after) or self.chain(HookPoint.ON_ERROR))
+        has = self._has.get(kind)
+        if has is None:
+            before, after = OPERATIONS[kind]
+            has = bool(self.chain(before) or self.chain(after) or self.chain(HookPoint.ON_ERROR))
+            self._has[kind] = has
+        return has
 
     async def call(self, point: HookPoint, ctx: HookContext) -> Action | None:
         """Run ``point``'s chain on ``ctx``; apply ``Modify`` in place and return the first
