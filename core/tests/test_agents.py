@@ -206,3 +206,95 @@ async def test_unknown_provider_prefix_names_what_exists() -> None:
             await run.llm_call("scriptd/m", ChatRequest(model="", messages=[]))
     assert info.value.code == "not_found"
     assert "did you mean 'scripted'" in info.value.message
+
+
+async def test_parallel_workflow_runs_branches_concurrently_with_a_limit() -> None:
+    from llmspell.workflows import Parallel
+
+    started: list[str] = []
+
+    def sleeper(name: str) -> Any:
+        async def go(value: Any, run: SpellRun) -> Any:
+            started.append(name)
+            await trio.sleep(0.2)
+            return f"{name}:{value}"
+
+        return go
+
+    flow = Parallel("fan", [Step("a", sleeper("a")), Step("b", sleeper("b"))])
+    kernel = make_kernel()
+    async with SpellRun.open(kernel) as run:
+        start = trio.current_time()
+        result = await run.run_agent(flow, "x")
+        assert trio.current_time() - start < 0.35
+        assert result.data == {"a": "a:x", "b": "b:x"}
+        one_at_a_time = Parallel(
+            "fan1", [Step("a", sleeper("a")), Step("b", sleeper("b"))], max_concurrency=1
+        )
+        start = trio.current_time()
+        await run.run_agent(one_at_a_time, "x")
+        assert trio.current_time() - start >= 0.4
+
+
+async def test_parallel_fail_fast_cancels_siblings_and_collect_all_keeps_going() -> None:
+    from llmspell.workflows import Parallel
+
+    finished: list[str] = []
+
+    async def slow(value: Any, run: SpellRun) -> Any:
+        await trio.sleep(1)
+        finished.append("slow")
+        return "slow done"
+
+    async def bad(value: Any, run: SpellRun) -> Any:
+        raise LlmspellError("tool_error", "branch broke")
+
+    kernel = make_kernel()
+    async with SpellRun.open(kernel) as run:
+        with trio.fail_after(0.8), pytest.raises(LlmspellError, match="branch broke"):
+            await run.run_agent(Parallel("ff", [Step("slow", slow), Step("bad", bad)]), 1)
+        assert finished == []
+        result = await run.run_agent(
+            Parallel("all", [Step("slow", slow), Step("bad", bad)], fail_fast=False), 1
+        )
+    assert result.data["slow"] == "slow done"
+    assert result.data["bad"]["error"]["code"] == "tool_error"
+
+
+async def test_conditional_and_loop_workflows() -> None:
+    from llmspell.workflows import Conditional, Loop
+
+    async def double(value: Any, run: SpellRun) -> Any:
+        return value * 2
+
+    def label(text: str) -> Any:
+        return lambda value, run: text
+
+    router = Conditional(
+        "router",
+        [(lambda v, run: v > 10, Step("big", label("big"))),
+         (lambda v, run: v > 5, Step("medium", label("medium")))],
+        default=Step("small", label("small")),
+    )
+    grow = Loop("grow", Step("double", double), until=lambda v, run: v >= 100, max_iterations=20)
+    capped = Loop("capped", Step("double", double), max_iterations=3)
+    guarded = Loop("guarded", Step("double", double), while_=lambda v, run: v < 10)
+    async with SpellRun.open(make_kernel()) as run:
+        assert [(await run.run_agent(router, v)).data for v in (20, 7, 1)] == [
+            "big", "medium", "small"
+        ]
+        assert (await run.run_agent(Conditional("none", []), "as is")).data == "as is"
+        assert (await run.run_agent(grow, 3)).data == 192
+        assert (await run.run_agent(capped, 1)).data == 8
+        assert (await run.run_agent(guarded, 3)).data == 12
+
+
+async def test_agent_stream_delivers_text_pieces() -> None:
+    provider = ScriptedProvider([Reply(text="hello streaming world")])
+    kernel = make_kernel(provider=provider)
+    agent = LLMAgent(name="s", model="scripted/m")
+    pieces: list[str] = []
+    async with SpellRun.open(kernel) as run:
+        result = await run.run_agent(agent, "hi", on_text=pieces.append)
+    assert pieces == ["hello ", "streaming ", "world"]
+    assert result.text == "hello streaming world"

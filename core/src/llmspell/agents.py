@@ -6,7 +6,9 @@ loop); :class:`AgentTool` wraps any agent as a tool so other agents can call it.
 
 from __future__ import annotations
 
+import inspect
 import json
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import attrs
@@ -15,7 +17,7 @@ from jsonschema import Draft202012Validator
 
 from llmspell.errors import LlmspellError
 from llmspell.messages import Message, Result, ToolCall, Usage
-from llmspell.providers import ChatRequest, ToolSpec
+from llmspell.providers import ChatRequest, StreamChunk, ToolSpec
 from llmspell.registry import check_name
 from llmspell.tools import Tool, ToolContext
 
@@ -70,6 +72,18 @@ class LLMAgent:
         return out
 
     async def run(self, input: Any, run: SpellRun) -> Result:
+        return await self._loop(input, run, None)
+
+    async def stream(
+        self, input: Any, run: SpellRun, on_text: Callable[[str], Awaitable[Any] | Any]
+    ) -> Result:
+        """Like :meth:`run`, calling ``on_text(delta)`` with every piece of model text as it
+        streams in (tool-calling turns included)."""
+        return await self._loop(input, run, on_text)
+
+    async def _loop(
+        self, input: Any, run: SpellRun, on_text: Callable[[str], Awaitable[Any] | Any] | None
+    ) -> Result:
         tools = self.resolve_tools(run)
         specs = [ToolSpec(t.name, t.description, t.parameters) for t in tools.values()]
         messages: list[Message] = []
@@ -86,7 +100,17 @@ class LLMAgent:
                 output_schema=self.output_schema,
                 temperature=self.temperature,
             )
-            response = await run.llm_call(self.model, request)
+            if on_text is None:
+                response = await run.llm_call(self.model, request)
+            else:
+
+                async def deliver(chunk: StreamChunk) -> None:
+                    if chunk.text:
+                        out = on_text(chunk.text)
+                        if inspect.isawaitable(out):
+                            await out
+
+                response = await run.llm_stream(self.model, request, deliver)
             usage = usage + response.usage
             messages.append(response.message)
             if not response.tool_calls:

@@ -355,13 +355,24 @@ class SpellRun:
 
     # --- agents --------------------------------------------------------------------------------
 
-    async def run_agent(self, agent: Any, input: Any) -> Result:
-        """Run an agent (or workflow) through its ``agent`` (``workflow``) hooks and events."""
+    async def run_agent(
+        self, agent: Any, input: Any, *, on_text: Callable[[str], Any] | None = None
+    ) -> Result:
+        """Run an agent (or workflow) through its ``agent`` (``workflow``) hooks and events;
+        with ``on_text``, stream the model's text to it (agents with a ``stream`` method)."""
         kind = getattr(agent, "hook_kind", "agent")
+        if on_text is not None and not hasattr(agent, "stream"):
+            raise LlmspellError(
+                "invalid_args", f"{kind} {agent.name!r} cannot stream", {kind: agent.name}
+            )
+
+        def go(value: Any) -> Awaitable[Result]:
+            if on_text is not None:
+                return agent.stream(value, self, on_text)
+            return agent.run(value, self)
+
         await self.emit(f"{kind}.started", {kind: agent.name})
-        result: Result = await self.hooks.guard(
-            kind, agent.name, input, lambda value: agent.run(value, self), run_id=self.run_id
-        )
+        result: Result = await self.hooks.guard(kind, agent.name, input, go, run_id=self.run_id)
         await self.emit(f"{kind}.finished", {kind: agent.name})
         return result
 

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import attrs
+import trio
 
 from llmspell.messages import Result, Usage
 from llmspell.registry import check_name
@@ -78,15 +79,162 @@ class Sequential(Workflow):
 
     async def execute(self, input: Any, run: SpellRun) -> Result:
         value = input
-        usage = Usage()
-        agents: list[str] = []
+        outputs = []
         for step in self.steps:
             out = await self.run_step(step, value, run)
-            if isinstance(out, Result):
-                usage = usage + out.usage
-                agents.extend(out.agents)
-                value = out.data if out.data is not None else out.text
-            else:
-                value = out
+            outputs.append(out)
+            value = _value(out)
+        usage, agents = _summary(outputs)
         text = value if isinstance(value, str) else ""
         return Result(text=text, data=value, usage=usage, agents=agents)
+
+
+def _value(out: Any) -> Any:
+    """A step output as the value passed on: an agent ``Result``'s data, else its text."""
+    if isinstance(out, Result):
+        return out.data if out.data is not None else out.text
+    return out
+
+
+def _summary(outputs: list[Any]) -> tuple[Usage, list[str]]:
+    usage = Usage()
+    agents: list[str] = []
+    for out in outputs:
+        if isinstance(out, Result):
+            usage = usage + out.usage
+            agents.extend(out.agents)
+    return usage, agents
+
+
+Predicate = Callable[[Any, "SpellRun"], Awaitable[Any] | Any]
+
+
+async def _test(predicate: Predicate, value: Any, run: SpellRun) -> bool:
+    out = predicate(value, run)
+    return bool(await out if inspect.isawaitable(out) else out)
+
+
+class Parallel(Workflow):
+    """Branches run concurrently on the same input, at most ``max_concurrency`` at a time.
+
+    ``data`` maps branch names to their outputs. With ``fail_fast`` (default) the first failing
+    branch cancels the others and its error is raised; otherwise every branch runs and a failed
+    one's entry is ``{"error": {code, message, details}}``.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        branches: list[Step],
+        *,
+        max_concurrency: int | None = None,
+        fail_fast: bool = True,
+        description: str = "",
+    ) -> None:
+        super().__init__(name, description)
+        names = [b.name for b in branches]
+        if len(set(names)) != len(names):
+            from llmspell.errors import LlmspellError
+
+            raise LlmspellError(
+                "invalid_args", f"workflow {name!r}: branch names must be unique, got {names}",
+                {"workflow": name},
+            )
+        self.branches = list(branches)
+        self.max_concurrency = max_concurrency
+        self.fail_fast = fail_fast
+
+    async def execute(self, input: Any, run: SpellRun) -> Result:
+        from llmspell.errors import LlmspellError
+
+        limiter = trio.CapacityLimiter(self.max_concurrency or max(1, len(self.branches)))
+        outputs: dict[str, Any] = {}
+
+        async def branch(step: Step) -> None:
+            async with limiter:
+                try:
+                    outputs[step.name] = await self.run_step(step, input, run)
+                except LlmspellError as err:
+                    if self.fail_fast:
+                        raise
+                    outputs[step.name] = {"error": err.to_dict()}
+
+        try:
+            async with trio.open_nursery() as nursery:
+                for step in self.branches:
+                    nursery.start_soon(branch, step)
+        except BaseExceptionGroup as group:
+            from llmspell.runtime import single_error
+
+            raise single_error(group) from None
+        usage, agents = _summary(list(outputs.values()))
+        data = {b.name: _value(outputs[b.name]) for b in self.branches}
+        return Result(data=data, usage=usage, agents=agents)
+
+
+class Conditional(Workflow):
+    """The step of the first branch whose predicate holds for the input, else ``default``;
+    with neither, the input passes through unchanged."""
+
+    def __init__(
+        self,
+        name: str,
+        branches: list[tuple[Predicate, Step]],
+        default: Step | None = None,
+        description: str = "",
+    ) -> None:
+        super().__init__(name, description)
+        self.branches = list(branches)
+        self.default = default
+
+    async def execute(self, input: Any, run: SpellRun) -> Result:
+        chosen = self.default
+        for predicate, step in self.branches:
+            if await _test(predicate, input, run):
+                chosen = step
+                break
+        if chosen is None:
+            return Result(text=input if isinstance(input, str) else "", data=input)
+        out = await self.run_step(chosen, input, run)
+        usage, agents = _summary([out])
+        value = _value(out)
+        return Result(text=value if isinstance(value, str) else "", data=value, usage=usage,
+                      agents=agents)
+
+
+class Loop(Workflow):
+    """``body`` runs repeatedly, each output feeding the next iteration, while ``while_``
+    holds for the current value (checked before each iteration) and until ``until`` holds for
+    the output (checked after each), at most ``max_iterations`` times. ``data`` is the last
+    value."""
+
+    def __init__(
+        self,
+        name: str,
+        body: Step,
+        *,
+        until: Predicate | None = None,
+        while_: Predicate | None = None,
+        max_iterations: int = 10,
+        description: str = "",
+    ) -> None:
+        super().__init__(name, description)
+        self.body = body
+        self.until = until
+        self.while_ = while_
+        self.max_iterations = max_iterations
+
+    async def execute(self, input: Any, run: SpellRun) -> Result:
+        value = input
+        outputs: list[Any] = []
+        for _ in range(self.max_iterations):
+            if self.while_ is not None and not await _test(self.while_, value, run):
+                break
+            out = await self.run_step(self.body, value, run)
+            outputs.append(out)
+            value = _value(out)
+            if self.until is not None and await _test(self.until, value, run):
+                break
+        usage, agents = _summary(outputs)
+        return Result(text=value if isinstance(value, str) else "", data=value, usage=usage,
+                      agents=agents)

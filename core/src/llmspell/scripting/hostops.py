@@ -19,7 +19,7 @@ from llmspell.errors import LlmspellError
 from llmspell.lifecycle import HookContext, HookPoint
 from llmspell.scripting.session import ScriptSession, check_seconds
 from llmspell.tools import Tool, ToolContext
-from llmspell.workflows import Sequential, Step
+from llmspell.workflows import Conditional, Loop, Parallel, Sequential, Step
 
 log = logging.getLogger("llmspell.spell")
 
@@ -240,6 +240,14 @@ async def agent_run(session: ScriptSession, agent: Any, input: Any, opts: Any) -
     return result.to_dict()
 
 
+@op("agent.stream", "agent:handle", "input:any", "on_chunk:function")
+async def agent_stream(session: ScriptSession, agent: Any, input: Any, on_chunk: Any) -> Any:
+    """Run an agent, calling ``on_chunk(text)`` with each piece of model text as it arrives;
+    returns the result like ``agent.run``."""
+    target = _runnable(session, agent)
+    return (await session.run.run_agent(target, input, on_text=on_chunk)).to_dict()
+
+
 def _runnable(session: ScriptSession, ref: Any) -> Any:
     kind = ref.get("kind") if isinstance(ref, dict) else None
     return session.resolve(ref, "workflow" if kind == "workflow" else "agent")
@@ -291,6 +299,83 @@ async def workflow_sequential(session: ScriptSession, spec: Any) -> Any:
     spec = _obj(spec, "workflow spec")
     steps = [_step(session, i, s) for i, s in enumerate(spec.get("steps") or [])]
     flow = Sequential(_text(spec.get("name") or "sequential", "workflow name"), steps)
+    return session.new_handle("workflow", flow, name=flow.name)
+
+
+def _steps(session: ScriptSession, items: Any, what: str) -> list[Step]:
+    if isinstance(items, dict):  # {name = step, ...}: named branches
+        out = []
+        for i, (name, item) in enumerate(sorted(items.items())):
+            step = _step(session, i, item)
+            out.append(Step(name, step.target))
+        return out
+    if not isinstance(items, list):
+        raise LlmspellError(
+            "invalid_args", f"{what} must be a list (or a table of named steps)",
+            {"argument": what},
+        )
+    return [_step(session, i, item) for i, item in enumerate(items)]
+
+
+def _predicate(fn: Any, what: str) -> Any:
+    if not callable(fn):
+        raise LlmspellError(
+            "invalid_args", f"{what} must be a function, got {type(fn).__name__}",
+            {"argument": what},
+        )
+
+    async def test(value: Any, run: Any) -> Any:
+        return await fn(value)
+
+    return test
+
+
+@op("workflow.parallel", "spec:object", waits=False)
+async def workflow_parallel(session: ScriptSession, spec: Any) -> Any:
+    """A parallel workflow from ``{name, branches, max_concurrency, fail_fast}``; branches are
+    a list or a table of named steps; the result's data maps branch names to outputs."""
+    spec = _obj(spec, "workflow spec")
+    flow = Parallel(
+        _text(spec.get("name") or "parallel", "workflow name"),
+        _steps(session, spec.get("branches") or [], "branches"),
+        max_concurrency=spec.get("max_concurrency"),
+        fail_fast=spec.get("fail_fast", True) is not False,
+    )
+    return session.new_handle("workflow", flow, name=flow.name)
+
+
+@op("workflow.conditional", "spec:object", waits=False)
+async def workflow_conditional(session: ScriptSession, spec: Any) -> Any:
+    """A conditional workflow from ``{name, branches = {{when = fn, step = ...}, ...},
+    default}``: the first branch whose ``when(input)`` is true runs."""
+    spec = _obj(spec, "workflow spec")
+    branches = []
+    for i, branch in enumerate(spec.get("branches") or []):
+        branch = _obj(branch, f"branch {i + 1}")
+        branches.append(
+            (_predicate(branch.get("when"), f"branch {i + 1} when"),
+             _step(session, i, branch.get("step")))
+        )
+    default = spec.get("default")
+    flow = Conditional(
+        _text(spec.get("name") or "conditional", "workflow name"),
+        branches,
+        None if default is None else _step(session, len(branches), default),
+    )
+    return session.new_handle("workflow", flow, name=flow.name)
+
+
+@op("workflow.loop", "spec:object", waits=False)
+async def workflow_loop(session: ScriptSession, spec: Any) -> Any:
+    """A loop workflow from ``{name, body, until, while, max_iterations}``."""
+    spec = _obj(spec, "workflow spec")
+    flow = Loop(
+        _text(spec.get("name") or "loop", "workflow name"),
+        _step(session, 0, spec.get("body")),
+        until=None if spec.get("until") is None else _predicate(spec["until"], "until"),
+        while_=None if spec.get("while") is None else _predicate(spec["while"], "while"),
+        max_iterations=int(spec.get("max_iterations") or 10),
+    )
     return session.new_handle("workflow", flow, name=flow.name)
 
 
