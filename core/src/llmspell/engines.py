@@ -30,6 +30,21 @@ class Engine(Protocol):
     async def run(self, source: str, filename: str, run: SpellRun) -> Any: ...
 
 
+@runtime_checkable
+class ReplSession(Protocol):
+    """An interactive session of an engine (optional: engines offer it with
+    ``engine.repl(session) -> ReplSession``). Globals persist between evaluations."""
+
+    def is_complete(self, source: str) -> bool:
+        """False while ``source`` is an unfinished statement that needs more lines."""
+        ...
+
+    async def evaluate(self, source: str) -> Any:
+        """Run ``source``; return the value of an expression (JSON data) or ``None``. Errors
+        are raised as ``LlmspellError`` and leave the session usable."""
+        ...
+
+
 def engine_for(engines: Registry[Any], path: str | Path, *, name: str | None = None) -> Any:
     """The engine named ``name``, or the one that runs files with ``path``'s extension.
 

@@ -419,11 +419,52 @@ class LuaBridge:
         return LuaCallback(self, fn)
 
 
+class LuaRepl:
+    """An interactive Lua session: every input runs as a chunk in the same sandboxed
+    environment, so globals persist (``local`` variables end with their chunk, as in ``lua``).
+    An input that is an expression is evaluated and its value returned."""
+
+    def __init__(self, session: ScriptSession) -> None:
+        self.session = session
+        self.bridge = LuaBridge(session)
+
+    def _load(self, source: str) -> tuple[Any, str | None]:
+        """The compiled chunk (``return <source>`` first), or ``(None, error message)``."""
+        message = None
+        for text in ("return " + source, source):
+            out = self.bridge.driver.compile(text)
+            if not isinstance(out, tuple):
+                return out, None
+            message = str(out[1])
+        return None, message
+
+    def is_complete(self, source: str) -> bool:
+        _, message = self._load(source)
+        return message is None or not message.endswith("<eof>")
+
+    async def evaluate(self, source: str) -> Any:
+        fn, _ = self._load(source)
+        if fn is None:
+            self.bridge.compile(source)  # raises the syntax error naming the line
+        try:
+            return await self.bridge.call(fn, ())
+        finally:
+            if self.bridge.limit_error is not None:  # the runtime may be unusable: start over
+                error = self.bridge._limit_copy()
+                self.bridge = LuaBridge(self.session)
+                error.message += " (the session was reset)"
+                raise error
+
+
 class LuaEngine:
     """The ``lua`` script engine (Lua 5.4 through lupa)."""
 
     name = "lua"
     extensions = (".lua",)
+
+    def repl(self, session: ScriptSession) -> LuaRepl:
+        """An interactive session on a new sandboxed runtime (``llmspell repl``)."""
+        return LuaRepl(session)
 
     async def run(self, source: str, filename: str, run: SpellRun) -> Any:
         session = ScriptSession(run, filename)

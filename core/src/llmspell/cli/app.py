@@ -78,9 +78,17 @@ def version() -> None:
 
 
 def _register_commands() -> None:
-    from llmspell.cli import api_cmd, install_cmd, plugins_cmd, run_cmd, state_cmd, tools_cmd
+    from llmspell.cli import (
+        api_cmd,
+        exec_cmd,
+        install_cmd,
+        plugins_cmd,
+        run_cmd,
+        state_cmd,
+        tools_cmd,
+    )
 
-    for module in (run_cmd, plugins_cmd, tools_cmd, state_cmd, install_cmd, api_cmd):
+    for module in (run_cmd, exec_cmd, plugins_cmd, tools_cmd, state_cmd, install_cmd, api_cmd):
         for command in module.COMMANDS:
             cli.add_command(command)
 
