@@ -6,8 +6,8 @@ Lua -> Python:
   as they are; integers stay ``int`` and must lie within ±2^53, else ``invalid_value``.
 - A table whose keys are exactly ``1..n`` -> ``list``; an empty table marked with
   ``JSON.array{}`` (or any array that came from the host) -> ``[]``; any other empty table ->
-  ``{}`` (**an unmarked empty table is an object**); other tables -> ``dict`` (integer and float
-  keys become strings; other key types are ``invalid_value``). Cycles and nesting deeper than
+  ``{}`` (**an unmarked empty table is an object**); other tables -> ``dict`` with sorted keys
+  (integer and float keys become strings; other key types are ``invalid_value``). Cycles and nesting deeper than
   :data:`MAX_DEPTH` are ``invalid_value``.
 - Functions become :class:`~llmspell_lua.bridge.LuaCallback` objects where the host accepts
   functions (host-operation arguments), and are ``invalid_value`` elsewhere.
@@ -103,7 +103,8 @@ class Converter:
             out: dict[str, Any] = {}
             for key, item in table.items():
                 out[self._key(key)] = self._py(item, functions, seen, depth + 1)
-            return out
+            # Lua's table order is arbitrary (and seeded per runtime): sort for stable output
+            return dict(sorted(out.items()))
         finally:
             seen.discard(ptr)
 
