@@ -6,9 +6,9 @@ Lua -> Python:
   as they are; integers stay ``int`` and must lie within ±2^53, else ``invalid_value``.
 - A table whose keys are exactly ``1..n`` -> ``list``; an empty table marked with
   ``JSON.array{}`` (or any array that came from the host) -> ``[]``; any other empty table ->
-  ``{}`` (**an unmarked empty table is an object**); other tables -> ``dict`` with sorted keys
-  (integer and float keys become strings; other key types are ``invalid_value``). Cycles and nesting deeper than
-  :data:`MAX_DEPTH` are ``invalid_value``.
+  ``{}`` (**an unmarked empty table is an object**); other tables -> ``dict`` with sorted
+  keys (integer and float keys become strings; other key types are ``invalid_value``).
+  Cycles and nesting deeper than :data:`MAX_DEPTH` are ``invalid_value``.
 - Functions become :class:`~llmspell_lua.bridge.LuaCallback` objects where the host accepts
   functions (host-operation arguments), and are ``invalid_value`` elsewhere.
 

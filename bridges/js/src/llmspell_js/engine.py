@@ -1,0 +1,878 @@
+"""The JavaScript engine: a spell is an ES module run on QuickJS (``quickjs-ng``) with top-level
+``await``; the spell API is the host operation table of :mod:`llmspell.scripting.hostops`.
+
+How the bridge works (see DESIGN.md section 5 and this package's README):
+
+- **JS never calls Python.** A host operation called by the spell pushes a request into an
+  outbox inside JS and returns a Promise. After every *slice* (one call into JS followed by
+  draining its job queue with ``execute_pending_job``) the driver takes the outbox as one JSON
+  string and dispatches the requests. Results go back as one JSON string per settlement; the
+  promise is resolved (or rejected with an error object carrying ``code``, ``message`` and
+  ``details``) and the job queue is drained again.
+- **Script tasks.** The module is script task 0. Every script function the host calls (a
+  ``Task.spawn``/``Task.all`` function, a ``Tool.define`` tool, an event handler, a hook, a
+  workflow step) runs as a new script task with its own id and its own trio nursery: the host
+  operations it requests run in that nursery, so cancelling the task (its trio cancel scope)
+  cancels them, and their promises are never settled. JS tracks the *current task*: it is set
+  when the driver invokes a script function or settles a promise (to the task that made the
+  request) and stays for the jobs that follow, so requests made by code resumed by a settlement
+  belong to the task whose promise was settled.
+- **Limits.** ``cpu_seconds`` is a budget for the whole run: every slice runs with
+  ``set_time_limit(budget left)`` and the CPU time it used is subtracted; memory uses
+  ``set_memory_limit`` and the call depth ``set_max_stack_size``. Reaching a limit ends the spell
+  with code ``limit``; the context is thrown away with the run (each run has a fresh one).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import math
+import re
+import time
+import weakref
+from collections.abc import Callable
+from importlib import resources
+from typing import Any
+
+import attrs
+import quickjs
+import trio
+
+from llmspell.errors import ERROR_CODES, LlmspellError
+from llmspell.runtime import SpellRun
+from llmspell.scripting.hostops import HOST_OPS, call_op
+from llmspell.scripting.session import ScriptSession, TaskRecord
+from llmspell.security import Limits
+
+log = logging.getLogger("llmspell.js")
+
+#: Blank lines in front of the prelude: stack frames with a line >= this are the prelude's.
+PRELUDE_OFFSET = 30_000
+#: Bytes of QuickJS stack allowed per level of ``Limits.max_depth`` (a plain JS call takes about
+#: 1.7 KB of C stack, a call through a builtin such as ``Array.prototype.map`` about 4 times more).
+STACK_BYTES_PER_LEVEL = 4096
+MIN_STACK_BYTES = 256 * 1024
+MAX_SAFE_INT = 2**53
+FN_KEY = "__llmspell_fn"
+TASK_KEY = "__llmspell_task"
+#: Operations whose function arguments run as tasks of their own (not nested callbacks).
+TASK_OPS = frozenset({"task.all", "task.race", "task.timeout"})
+#: Operations the prelude sends without waiting for a result.
+FIRE_AND_FORGET = frozenset({"print", "log"})
+
+#: Deepest nesting of script functions called by the host from script code called by the host
+#: (a script tool calling itself through ``Tool.call`` ...): past it the spell ends with code
+#: ``limit`` (``max_depth``) instead of growing without bound outside the JS heap.
+MAX_CALLBACK_NESTING = 40
+
+#: nesting of the script task whose host operation is running in this trio task
+_nesting: contextvars.ContextVar[int] = contextvars.ContextVar("llmspell_js_nesting", default=0)
+
+_FRAME = re.compile(r"<input>:(\d+)(?::(\d+))?")
+
+
+def _load_prelude() -> str:
+    text = resources.files("llmspell_js").joinpath("prelude.js").read_text(encoding="utf-8")
+    return "\n" * PRELUDE_OFFSET + text.replace("__OFFSET__", str(PRELUDE_OFFSET))
+
+
+PRELUDE = _load_prelude()
+
+
+class _BigInt(str):
+    """An integer literal beyond +-2^53 read from JS (kept as text until it is rejected)."""
+
+
+def _parse_int(text: str) -> Any:
+    value = int(text)
+    return _BigInt(text) if abs(value) > MAX_SAFE_INT else value
+
+
+def check_json(value: Any, where: str = "value") -> None:
+    """Raise ``invalid_value`` unless ``value`` is JSON data JS can hold exactly (integers within
+    +-2^53, finite floats)."""
+    if value is None or isinstance(value, bool | str):
+        return
+    if isinstance(value, int):
+        if abs(value) > MAX_SAFE_INT:
+            raise LlmspellError(
+                "invalid_value",
+                f"{where}: integer {value} is beyond +-2^53 and cannot cross into JavaScript "
+                "exactly",
+                {"value": str(value)},
+            )
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise LlmspellError("invalid_value", f"{where}: {value} is not JSON data", {})
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            check_json(item, f"{where}.{key}")
+        return
+    if isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            check_json(item, f"{where}[{i}]")
+        return
+    raise LlmspellError(
+        "invalid_value",
+        f"{where}: a {type(value).__name__} is not JSON data",
+        {"type": type(value).__name__},
+    )
+
+
+def dumps(value: Any, where: str = "value") -> str:
+    """``value`` as JSON text for JS (``invalid_value`` if it cannot cross exactly)."""
+    check_json(value, where)
+    return json.dumps(value, allow_nan=False)
+
+
+@attrs.define(eq=False)
+class ScriptTask:
+    """One running script task: the nursery its host operations run in, and its outcome."""
+
+    id: int
+    depth: int = 0
+    nursery: trio.Nursery | None = None
+    done: trio.Event = attrs.field(factory=trio.Event)
+    outcome: tuple[bool, Any] = (False, None)
+    #: completion (or start, for waiting operations) of the last operation dispatched: the next
+    #: one waits for it, so a task's requests start in the order it made them
+    last: trio.Event | None = None
+    #: the task's own trio task serves requests here (see :meth:`JsBridge._serve`)
+    serving: bool = False
+    busy: bool = False
+    queue: list[tuple[Any, ...]] = attrs.field(factory=list)
+    wakeup: trio.Event = attrs.field(factory=trio.Event)
+
+    def finish(self, outcome: tuple[bool, Any]) -> None:
+        if not self.done.is_set():
+            self.outcome = outcome
+            self.done.set()
+            self.wakeup.set()
+
+
+@attrs.define(eq=False)
+class JsCallback:
+    """A script function handed to the host (the ``Callback`` protocol of
+    :mod:`llmspell.scripting.session`): calling it runs the function as a new script task."""
+
+    bridge: JsBridge
+    fid: int
+    name: str = "function"
+    bound: tuple[Any, ...] = ()
+    error: LlmspellError | None = None
+    #: started as a task of its own (``Task.spawn``/``all``/``race``/``timeout``): it does not
+    #: nest in the script function that started it
+    root: bool = False
+
+    @property
+    def step_name(self) -> str | None:
+        return self.name if self.name not in ("", "function", "task") else None
+
+    def __attrs_post_init__(self) -> None:
+        # when the host drops this callback, let JS forget the function (once all are gone)
+        weakref.finalize(self, self.bridge.released.append, self.fid)
+
+    async def __call__(self, *args: Any) -> Any:
+        if self.error is not None:
+            raise self.error
+        return await self.bridge.invoke(self.fid, [*self.bound, *args], root=self.root)
+
+
+class JsBridge:
+    """One QuickJS context bound to one :class:`ScriptSession`."""
+
+    def __init__(self, session: ScriptSession, filename: str, limits: Limits) -> None:
+        self.session = session
+        self.filename = filename
+        self.ctx: Any = quickjs.Context()
+        self.ctx.eval(PRELUDE)
+        fn = self.ctx.eval
+        self._take = fn("__llmspell.take")
+        self._settle = fn("__llmspell.settle")
+        self._invoke = fn("__llmspell.invoke")
+        self._main = fn("__llmspell.main")
+        self._kill = fn("__llmspell.kill")
+        self._release = fn("__llmspell.release")
+        #: callback ids whose :class:`JsCallback` was garbage-collected (one entry per object)
+        self.released: list[int] = []
+        self._init = fn("__llmspell.init")
+        self._evaluate = fn("__llmspell.evaluate")
+        self.cpu_limit = limits.cpu_seconds
+        self.cpu_used = 0.0
+        if limits.memory_bytes:
+            self.ctx.set_memory_limit(int(limits.memory_bytes))
+        self.memory_limit = limits.memory_bytes
+        self.max_depth = limits.max_depth
+        if limits.max_depth:
+            self.ctx.set_max_stack_size(
+                max(MIN_STACK_BYTES, int(limits.max_depth) * STACK_BYTES_PER_LEVEL)
+            )
+        self.tasks: dict[int, ScriptTask] = {}
+        self._next_task = 0
+        self._spawned: dict[int, TaskRecord] = {}
+        self._orphans = ScriptTask(-1)
+        self._outer: trio.Nursery | None = None
+        self._scope: trio.CancelScope | None = None
+        self.fatal: LlmspellError | None = None
+        self.dead = False
+        #: the spell subscribed to events (handlers may still run after the module ended)
+        self.subscribed = False
+
+    # --- running the spell ---------------------------------------------------------------------
+
+    async def run(self, source: str) -> Any:
+        """Run the spell's module, wait for its spawned tasks (``session.finish()``) and return
+        its ``export default`` value (``null`` without one)."""
+        self._slice(self._init, dumps(self.session.run.args, "args"))
+        outcome: tuple[bool, Any] = (False, None)
+        with trio.CancelScope() as self._scope:
+            async with trio.open_nursery() as outer:
+                self._outer = outer
+                try:
+                    result = await self._run_main(source)
+                    await self.session.finish()
+                    outcome = (True, result)
+                except LlmspellError as err:
+                    outcome = (False, err)
+                    outer.cancel_scope.cancel()
+        self._outer = None
+        if self.fatal is not None:
+            raise self.fatal
+        ok, value = outcome
+        if not ok:
+            raise value
+        return value
+
+    async def _run_main(self, source: str) -> Any:
+        main = ScriptTask(0)
+        self.tasks[0] = main
+        try:
+            async with trio.open_nursery() as nursery:
+                main.nursery = nursery
+                if self._slice(self._start_main, source):
+                    await self._serve(main, nursery)
+                    if not main.outcome[0]:  # failed: its unawaited operations end with it
+                        nursery.cancel_scope.cancel()
+        finally:
+            main.nursery = None
+            self.tasks.pop(0, None)
+        if self.fatal is not None:
+            raise self.fatal
+        ok, value = main.outcome
+        if value is _STOPPED:
+            raise LlmspellError("engine_error", f"{self.filename}: the script engine stopped")
+        if not ok:
+            raise self.script_error(value)
+        return self._to_python(value, "the spell's result", callbacks=False)
+
+    def _start_main(self, source: str) -> None:
+        promise = self.ctx.module(source)
+        self._main(promise)
+
+    def close(self) -> None:
+        """Drop the context (the spell failed)."""
+        self.dead = True
+        self._stop_tasks()
+        self._take = self._settle = self._invoke = self._main = self._kill = self._init = None
+        self._release = self._evaluate = None
+        self.ctx = None
+
+    # --- callbacks -----------------------------------------------------------------------------
+
+    async def invoke(self, fid: int, args: list[Any], *, root: bool = False) -> Any:
+        """Run script function ``fid`` on ``args`` as a new script task; its result, or its error
+        as ``LlmspellError``. Cancelling the caller cancels the task."""
+        await trio.lowlevel.checkpoint()
+        if self.dead:
+            raise self.fatal or LlmspellError(
+                "engine_error",
+                f"{self.filename}: the spell has ended; its functions cannot run",
+                {"file": self.filename},
+            )
+        depth = 1 if root else _nesting.get() + 1
+        if depth > MAX_CALLBACK_NESTING:
+            err = LlmspellError(
+                "limit",
+                f"{self.filename}: script functions called by the host nest more than "
+                f"{MAX_CALLBACK_NESTING} deep (max_depth)",
+                {"limit": "max_depth", "value": MAX_CALLBACK_NESTING, "file": self.filename},
+            )
+            self._fail(err)
+            raise err
+        payload = dumps(args, "arguments")
+        return await self._run_task(depth, self._invoke, fid, payload)
+
+    async def evaluate(self, source: str) -> Any:
+        """Run REPL input ``source`` as a script in the global scope (as a new script task);
+        the value of its completion, awaited if it is a promise."""
+        await trio.lowlevel.checkpoint()
+        if self.dead:
+            raise self.fatal or LlmspellError("engine_error", "the script engine stopped")
+        script, in_async = repl_sources(source)
+        return await self._run_task(1, self._evaluate, script, in_async)
+
+    async def _run_task(self, depth: int, start: Callable[..., Any], *args: Any) -> Any:
+        """Start a script task with ``start(*args, task_id)`` and wait for its outcome."""
+        self._next_task += 1
+        task = ScriptTask(self._next_task, depth)
+        self.tasks[task.id] = task
+        call_args = (args[0], task.id, args[1]) if start is self._invoke else (*args, task.id)
+        try:
+            async with trio.open_nursery() as nursery:
+                task.nursery = nursery
+                if self._slice(start, *call_args):
+                    await self._serve(task, nursery)
+                    if not task.outcome[0]:
+                        nursery.cancel_scope.cancel()
+        finally:
+            task.nursery = None
+            self.tasks.pop(task.id, None)
+            if not task.done.is_set() and not self.dead:
+                self._kill_task(task.id)
+        ok, value = task.outcome
+        if not task.done.is_set() or value is _STOPPED:
+            raise self.fatal or LlmspellError(
+                "engine_error", f"{self.filename}: the spell ended before the function returned",
+                {"file": self.filename},
+            )
+        if not ok:
+            raise self.script_error(value)
+        return self._to_python(value, "the function's result", callbacks=False)
+
+    def _kill_task(self, tid: int) -> None:
+        """The task was cancelled: forget its pending promises, so none of its code runs."""
+        try:
+            self.ctx.set_time_limit(-1)
+            self._kill(tid)
+        except quickjs.JSException as exc:  # out of memory even for that
+            self._fail(self._js_failure(exc))
+
+    # --- slices --------------------------------------------------------------------------------
+
+    def _slice(self, fn: Callable[..., Any], *args: Any) -> bool:
+        """Call into JS, drain the job queue and dispatch the outbox; false once the engine has
+        stopped (a limit, or an error escaping JS)."""
+        if self.dead:
+            return False
+        ctx = self.ctx
+        limit = self.cpu_limit
+        start = time.thread_time()
+        try:
+            if limit is not None:
+                self._arm(limit - self.cpu_used)
+            if self.released:
+                ids, self.released[:] = ",".join(map(str, self.released)), []
+                self._release(ids)
+            fn(*args)
+            while True:
+                if limit is not None:
+                    self._arm(limit - self.cpu_used - (time.thread_time() - start))
+                if not ctx.execute_pending_job():
+                    break
+        except _CpuExhausted:
+            self._fail(self._cpu_error())
+            self._flush_output()
+            return False
+        except quickjs.JSException as exc:
+            self._fail(self._js_failure(exc))
+            self._flush_output()
+            return False
+        finally:
+            self.cpu_used += time.thread_time() - start
+        self._flush()
+        return not self.dead
+
+    def _arm(self, left: float) -> None:
+        if left <= 0:
+            raise _CpuExhausted
+        self.ctx.set_time_limit(left)
+
+    def _fail(self, err: LlmspellError) -> None:
+        """Stop the engine and end the spell with ``err``."""
+        if self.fatal is None:
+            self.fatal = err
+        self.dead = True
+        if self._scope is not None:
+            self._scope.cancel()
+        self._stop_tasks()
+
+    def _stop_tasks(self) -> None:
+        """Wake every script task still waiting: its JS will never settle now."""
+        for task in list(self.tasks.values()):
+            task.finish((False, _STOPPED))
+
+    def _print(self, args: list[Any]) -> None:
+        text = str(args[0]) if args else ""
+        # a lone surrogate (legal in a JS string) cannot be written as UTF-8
+        text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+        self.session.output(text)
+
+    def _flush_output(self) -> None:
+        """After a fatal error: still write what the spell printed before it (nothing else of
+        the outbox runs)."""
+        if self.fatal is None or self.fatal.details.get("limit") == "memory_bytes":
+            return
+        try:
+            self.ctx.set_time_limit(-1)
+            raw = self._take()
+            msgs = json.loads(f"[{raw}]") if raw else []
+        except (quickjs.JSException, ValueError):
+            return
+        for msg in msgs:
+            if msg[0] == "call" and msg[3] == "print":
+                self._print(msg[4])
+
+    def _flush(self) -> None:
+        raw = self._take()
+        if not raw:
+            return
+        try:
+            msgs = json.loads(f"[{raw}]", parse_int=_parse_int)
+        except ValueError as exc:  # cannot happen unless the prelude is broken
+            self._fail(LlmspellError("engine_error", f"{self.filename}: bad outbox: {exc}"))
+            return
+        calls: dict[int, int] = {}
+        for msg in msgs:
+            if msg[0] == "call":
+                calls[msg[2]] = calls.get(msg[2], 0) + 1
+        for msg in msgs:
+            kind = msg[0]
+            if kind == "call":
+                self._dispatch(msg[1], msg[2], msg[3], msg[4], calls[msg[2]] == 1)
+            elif kind == "done":
+                task = self.tasks.get(msg[1])
+                if task is not None:
+                    task.finish((bool(msg[2]), msg[3]))
+            elif kind == "spawn":
+                self._spawn(msg[1], msg[3], msg[4], msg[5])
+            elif kind == "cancel":
+                record = self._spawned.get(msg[1])
+                if record is not None:
+                    self.session.cancel(record)
+
+    def _spawn(self, rid: int, fid: int, name: str, args: list[Any]) -> None:
+        callback = JsCallback(self, fid, str(name or "task"), root=True)
+        try:
+            callback.bound = tuple(self._to_python(args, "Task.spawn arguments"))
+        except LlmspellError as err:
+            callback.error = err
+        try:
+            self._spawned[rid] = self.session.spawn(callback, callback.name)
+        except LlmspellError as err:  # the run is closing
+            log.warning("%s: Task.spawn failed: %s", self.filename, err)
+
+    async def _serve(self, task: ScriptTask, nursery: trio.Nursery) -> None:
+        """Wait in the task's own trio task until it is done, running there the requests it
+        makes one at a time (a host call awaited on its own needs no trio task of its own);
+        requests made together, or while one runs, get trio tasks in its nursery."""
+        task.serving = True
+        try:
+            while not task.done.is_set():
+                if task.queue:
+                    item = task.queue.pop(0)
+                    task.busy = True
+                    try:
+                        outcome = await self._perform(*item)
+                    finally:
+                        task.busy = False
+                    self._deliver(*outcome)  # not busy: its next request can run here too
+                    continue
+                task.wakeup = trio.Event()
+                await task.wakeup.wait()
+        finally:
+            task.serving = False
+            for item in task.queue:  # made just before the task ended: they still run
+                nursery.start_soon(self._run_op, *item)
+            task.queue.clear()
+
+    def _dispatch(self, rid: int, tid: int, op: str, args: list[Any], alone: bool) -> None:
+        if op == "print":
+            self._print(args)
+            return
+        task = self.tasks.get(tid)
+        holder = task if task is not None and task.nursery is not None else self._orphans
+        nursery = holder.nursery if holder.nursery is not None else self._outer
+        if nursery is None:
+            log.warning("%s: %s requested after the spell ended; ignored", self.filename, op)
+            return
+        prev, mine = holder.last, trio.Event()
+        holder.last = mine
+        if alone and holder.serving and not holder.busy and not holder.queue:
+            holder.queue.append((rid, op, args, prev, mine, holder.depth))
+            holder.wakeup.set()
+            return
+        try:
+            nursery.start_soon(self._run_op, rid, op, args, prev, mine, holder.depth)
+        except RuntimeError:  # that nursery is closing: run it with the spell's own
+            if self._outer is None:
+                return
+            self._outer.start_soon(self._run_op, rid, op, args, None, mine, holder.depth)
+
+    async def _run_op(
+        self, rid: int, op: str, args: list[Any], prev: trio.Event | None, mine: trio.Event,
+        depth: int,
+    ) -> None:
+        self._deliver(*await self._perform(rid, op, args, prev, mine, depth))
+
+    async def _perform(
+        self, rid: int, op: str, args: list[Any], prev: trio.Event | None, mine: trio.Event,
+        depth: int,
+    ) -> tuple[int, str, bool, Any]:
+        """Run one requested host operation: ``(rid, op, ok, result or error)``."""
+        token = _nesting.set(depth)
+        try:
+            if prev is not None and not prev.is_set():
+                await prev.wait()
+            hop = HOST_OPS.get(op)
+            if hop is None or hop.waits:
+                mine.set()
+            try:
+                if op == "event.on":
+                    self.subscribed = True
+                value = await call_op(self.session, op, self._arguments(op, args))
+                ok = True
+            except LlmspellError as err:
+                ok, value = False, err
+            except Exception as exc:  # a host operation's bug: reject, do not crash the run
+                log.exception("host operation %s failed", op)
+                ok, value = (
+                    False,
+                    LlmspellError(
+                        "engine_error",
+                        f"host operation {op!r} failed: {type(exc).__name__}: {exc}",
+                        {"operation": op},
+                    ),
+                )
+        finally:
+            mine.set()
+            _nesting.reset(token)
+        return rid, op, ok, value
+
+    def _deliver(self, rid: int, op: str, ok: bool, value: Any) -> None:
+        if op in FIRE_AND_FORGET:
+            if not ok:
+                log.warning("%s: %s failed: %s", self.filename, op, value)
+            return
+        if self.dead:
+            return
+        if ok:
+            try:
+                payload = dumps(value, "result")
+            except LlmspellError as err:
+                ok, value = False, err
+        if not ok:
+            failure = value if isinstance(value, LlmspellError) else LlmspellError(
+                "engine_error", str(value)
+            )
+            payload = json.dumps(_error_dict(failure))
+        self._slice(self._settle, rid, ok, payload)
+
+    def _arguments(self, op: str, args: list[Any]) -> list[Any]:
+        """The Python arguments of ``op``; a parameter of kind ``function`` must get one."""
+        values = self._to_python(args, op)
+        if op in TASK_OPS:  # the functions become tasks of their own
+            items = values[0] if values and isinstance(values[0], list) else values
+            for value in items:
+                if isinstance(value, JsCallback):
+                    value.root = True
+        hop = HOST_OPS.get(op)
+        if hop is not None:
+            for param, value in zip(hop.params, values, strict=False):
+                if param.kind == "function" and not isinstance(value, JsCallback):
+                    raise LlmspellError(
+                        "invalid_args",
+                        f"{op}: {param.name} must be a function, got {_js_type(value)}",
+                        {"operation": op, "argument": param.name},
+                    )
+        return values
+
+    # --- values and errors ---------------------------------------------------------------------
+
+    def _to_python(self, value: Any, where: str, callbacks: bool = True) -> Any:
+        """JSON data from JS to Python: callback references become :class:`JsCallback` (or
+        null in results, ``callbacks=False``), task references task handles, integers beyond
+        +-2^53 an ``invalid_value`` error."""
+        if isinstance(value, _BigInt):
+            raise LlmspellError(
+                "invalid_value",
+                f"{where}: integer {value} is beyond +-2^53 and cannot cross exactly",
+                {"value": str(value)},
+            )
+        if isinstance(value, list):
+            return [self._to_python(v, where, callbacks) for v in value]
+        if isinstance(value, dict):
+            if FN_KEY in value and isinstance(value[FN_KEY], int):
+                if not callbacks:
+                    self.released.append(value[FN_KEY])
+                    return None
+                return JsCallback(self, value[FN_KEY], str(value.get("name") or "function"))
+            if TASK_KEY in value and len(value) == 1:
+                record = self._spawned.get(value[TASK_KEY])
+                if record is None:
+                    raise LlmspellError("invalid_args", f"{where}: unknown task", {})
+                return self.session.task_ref(record)
+            return {k: self._to_python(v, where, callbacks) for k, v in value.items()}
+        return value
+
+    def locate(self, stack: str) -> tuple[int, int] | None:
+        """The first frame of the spell (not the prelude) in a QuickJS stack text."""
+        for m in _FRAME.finditer(stack or ""):
+            line = int(m.group(1))
+            if line < PRELUDE_OFFSET:
+                return line, int(m.group(2) or 0)
+        return None
+
+    def script_error(self, info: Any) -> LlmspellError:
+        """The ``LlmspellError`` for an error thrown in JS (``info`` from the prelude's
+        ``errorInfo``): a host error keeps its code, anything else is ``script_error``; the
+        message names ``file:line``."""
+        if not isinstance(info, dict):
+            info = {"name": "Error", "message": str(info)}
+        info = _plain(info)
+        name = str(info.get("name") or "Error")
+        message = str(info.get("message") or "")
+        details = dict(info.get("details") or {}) if isinstance(info.get("details"), dict) else {}
+        code = info.get("code")
+        limit = self._limit_kind(name, message, info.get("thrown"))
+        if limit is not None:
+            code = "limit"
+        elif code not in ERROR_CODES:
+            if isinstance(code, str):
+                details.setdefault("error_code", code)
+            code = "script_error"
+        if "where" in details:  # already located where it was first thrown
+            return LlmspellError(str(code), message, details)
+        where = self.filename
+        loc = self.locate(str(info.get("stack") or ""))
+        if loc is not None:
+            where = f"{self.filename}:{loc[0]}"
+            details.setdefault("line", loc[0])
+            details.setdefault("column", loc[1])
+        details["where"] = where
+        details.setdefault("file", self.filename)
+        if limit is not None:
+            details.setdefault("limit", limit)
+            text = f"{where}: {self._limit_text(limit)}"
+        elif info.get("code") is not None:
+            text = f"{where}: {message}"
+        else:
+            text = f"{where}: {name}: {message}" if message else f"{where}: {name}"
+        return LlmspellError(str(code), text, details)
+
+    def _limit_kind(self, name: str, message: str, thrown: Any = None) -> str | None:
+        if name == "InternalError" and message == "interrupted":
+            return "cpu_seconds"
+        if name == "InternalError" and message in ("", "out of memory"):
+            return "memory_bytes"
+        if name == "RangeError" and message == "Maximum call stack size exceeded":
+            return "max_depth"
+        if thrown == "null" and self._memory_high():
+            # QuickJS rejects with null when it cannot even allocate the error object
+            return "memory_bytes"
+        return None
+
+    def _memory_high(self) -> bool:
+        if not self.memory_limit or self.ctx is None:
+            return False
+        used = self.ctx.memory().get("malloc_size", 0)
+        return bool(used >= self.memory_limit * 0.5)
+
+    def _limit_text(self, limit: str) -> str:
+        if limit == "cpu_seconds":
+            return f"the spell used more than its CPU limit of {self.cpu_limit} s (cpu_seconds)"
+        if limit == "memory_bytes":
+            return (
+                f"the spell ran out of memory: its limit is {self.memory_limit} bytes "
+                "(memory_bytes)"
+            )
+        return f"the spell's calls nested too deeply: its limit is {self.max_depth} (max_depth)"
+
+    def _cpu_error(self) -> LlmspellError:
+        return LlmspellError(
+            "limit",
+            f"{self.filename}: {self._limit_text('cpu_seconds')}",
+            {"limit": "cpu_seconds", "value": self.cpu_limit, "file": self.filename},
+        )
+
+    def _js_failure(self, exc: quickjs.JSException) -> LlmspellError:
+        """An exception escaping a call into JS: a limit, or a syntax/load error of the spell."""
+        text = str(exc)
+        head = text.split("\n", 1)[0]
+        name, _, message = head.partition(": ")
+        if isinstance(exc, quickjs.StackOverflow):
+            name, message = "RangeError", "Maximum call stack size exceeded"
+        elif head.strip() in ("null", "InternalError"):
+            # an exception QuickJS could not even allocate: out of memory
+            name, message = "InternalError", "out of memory"
+        err = self.script_error({"name": name, "message": message, "stack": text})
+        if err.code == "limit":
+            err.details["value"] = {
+                "cpu_seconds": self.cpu_limit,
+                "memory_bytes": self.memory_limit,
+                "max_depth": self.max_depth,
+            }.get(err.details.get("limit", ""))
+        return err
+
+
+class _CpuExhausted(Exception):
+    pass
+
+
+#: the outcome of a script task woken because the engine stopped
+_STOPPED = object()
+
+
+def _js_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "an array" if isinstance(value, list) else "an object"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, _BigInt):
+        return str(value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _error_dict(err: LlmspellError) -> dict[str, Any]:
+    try:
+        check_json(err.details)
+        details = err.details
+    except LlmspellError:
+        details = json.loads(json.dumps(err.details, default=str))
+    return {"code": err.code, "message": err.message, "details": details}
+
+
+_LEXICAL = re.compile(r"^([ \t]*)(?:let|const)[ \t]+(?=[A-Za-z_$\[{])", re.M)
+_CLASS = re.compile(r"^([ \t]*)class[ \t]+([A-Za-z_$][\w$]*)", re.M)
+_AWAITED = re.compile(r"^([ \t]*)(?:let|const|var)[ \t]+([A-Za-z_$][\w$]*)[ \t]*=", re.M)
+
+
+def repl_sources(source: str) -> tuple[str, str]:
+    """REPL input as a global script whose top-level declarations persist: ``let``/``const``
+    at the start of a line become ``var``, ``class X`` becomes ``var X = class X``; and the
+    variant for input with top-level ``await`` (run in an async function), where
+    ``let x = ...`` becomes the global assignment ``x = ...``."""
+    script = _CLASS.sub(r"\1var \2 = class \2", _LEXICAL.sub(r"\1var ", source))
+    return script, _AWAITED.sub(r"\1\2 =", source)
+
+
+def is_complete(source: str) -> bool:
+    """False while ``source`` has an open bracket, template literal, string or block comment
+    (the REPL then asks for another line)."""
+    depth = 0
+    i, n = 0, len(source)
+    closers: list[str] = []
+    while i < n:
+        c = source[i]
+        if c in "\"'":
+            j = i + 1
+            while j < n and source[j] != c and source[j] != "\n":
+                j += 2 if source[j] == "\\" else 1
+            if j >= n:
+                return False
+            i = j + 1
+            continue
+        if c == "`":
+            j = i + 1
+            while j < n and source[j] != "`":
+                j += 2 if source[j] == "\\" else 1
+            if j >= n:
+                return False
+            i = j + 1
+            continue
+        if source.startswith("//", i):
+            nl = source.find("\n", i)
+            i = n if nl < 0 else nl
+            continue
+        if source.startswith("/*", i):
+            end = source.find("*/", i + 2)
+            if end < 0:
+                return False
+            i = end + 2
+            continue
+        if c in "([{":
+            closers.append(c)
+            depth += 1
+        elif c in ")]}" and closers:
+            closers.pop()
+            depth -= 1
+        i += 1
+    stripped = source.rstrip()
+    return depth <= 0 and not stripped.endswith(("\\", ",", "=", "+", "-", "*", "&&", "||", "."))
+
+
+class JsRepl:
+    """An interactive JavaScript session (``llmspell repl --engine js``): every input runs as a
+    script in one context, so globals persist (``let``/``const``/``function``/``class`` at top
+    level included); the value of an expression is returned (awaited if it is a promise). An
+    input with top-level ``await`` runs in an async function: its value is kept, its
+    declarations are local to it (``x = await f()`` assigns a global). Each input has the CPU
+    budget of a spell; after a limit the next input starts on a fresh context."""
+
+    def __init__(self, session: ScriptSession) -> None:
+        self.session = session
+        self.bridge = self._new_bridge()
+
+    def _new_bridge(self) -> JsBridge:
+        bridge = JsBridge(self.session, self.session.filename, self.session.run.policy.limits)
+        bridge._slice(bridge._init, dumps(self.session.run.args, "args"))
+        return bridge
+
+    def is_complete(self, source: str) -> bool:
+        return is_complete(source)
+
+    async def evaluate(self, source: str) -> Any:
+        if self.bridge.dead:
+            self.bridge.close()
+            self.bridge = self._new_bridge()
+        self.bridge.cpu_used = 0.0
+        return await self.bridge.evaluate(source)
+
+
+@attrs.define
+class JsEngine:
+    """The ``js`` engine. ``output`` receives ``print`` lines (default: stdout)."""
+
+    name: str = "js"
+    extensions: tuple[str, ...] = (".js", ".mjs")
+    output: Callable[[str], None] | None = None
+
+    def repl(self, session: ScriptSession) -> JsRepl:
+        """An interactive session on a new context (``llmspell repl --engine js``)."""
+        return JsRepl(session)
+
+    async def run(self, source: str, filename: str, run: SpellRun) -> Any:
+        """Run ``source`` as an ES module; return its ``export default`` value."""
+        if self.output is not None:
+            session = ScriptSession(run, filename, output=self.output)
+        else:
+            session = ScriptSession(run, filename)
+        bridge = JsBridge(session, filename, run.policy.limits)
+        try:
+            result = await bridge.run(source)
+        except BaseException:
+            bridge.close()
+            raise
+        finally:
+            session.close()
+        # With event handlers, the context stays usable while the run is open: events the spell
+        # emitted that are still buffered for its handlers are delivered after this returns (the
+        # run's nursery waits for them); it is freed with the last callback that refers to it.
+        if not bridge.subscribed:
+            bridge.close()
+        return result

@@ -1,0 +1,20 @@
+"""Entry point of the ``js`` plugin: registers the JavaScript engine as ``js``.
+
+Declared in the distribution's ``pyproject.toml``::
+
+    [project.entry-points.llmspell]
+    js = "llmspell_js.plugin"
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from llmspell.lifecycle import hookimpl
+from llmspell_js.engine import JsEngine
+
+
+@hookimpl
+def llmspell_register_engines(registry: Any) -> None:
+    """Register the QuickJS engine under ``js`` for ``.js`` and ``.mjs`` files."""
+    registry.add("js", JsEngine())

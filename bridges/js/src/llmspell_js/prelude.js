@@ -1,0 +1,540 @@
+// llmspell JavaScript prelude: the spell API globals and the JS half of the driver.
+//
+// JS never calls Python. A host operation pushes a request (one JSON text) into the outbox and
+// returns a Promise; after every slice the Python driver takes the outbox as one JSON string,
+// runs the operations as trio tasks and settles the promises by request id. Script functions
+// handed to the host are kept in a table and invoked by id as new script tasks.
+//
+// Python evaluates this file with many blank lines in front of it, so every stack frame of the
+// prelude has a line number >= OFFSET and the frames of the spell (lines < OFFSET) can be told
+// apart when an error names "file:line".
+(function () {
+  "use strict";
+  const G = globalThis;
+  // Sandbox: nothing beyond ECMAScript builtins (these are web extras of quickjs-ng).
+  for (const name of ["performance", "DOMException", "atob", "btoa", "queueMicrotask"]) {
+    delete G[name];
+  }
+
+  const OFFSET = __OFFSET__;
+  const FN = "__llmspell_fn";
+  const TASK = "__llmspell_task";
+  const MAX_INT = 2 ** 53;
+  // Keep the builtins the driver relies on, in case a spell replaces them.
+  const NativePromise = Promise;
+  const promiseThen = Promise.prototype.then;
+  const stringify = JSON.stringify;
+  const parse = JSON.parse;
+  const freeze = Object.freeze;
+  const defineProperty = Object.defineProperty;
+  const isArray = Array.isArray;
+  const globalEval = eval; // called indirectly: REPL input runs as a script in global scope
+
+  const outbox = [];
+  const pending = new Map(); // request id -> [resolve, reject, task id, call-site stack]
+  const fns = new Map(); // callback id -> function
+  const fnIds = new Map(); // function -> callback id
+  // references to a callback id sent to the host; the entry is dropped when the host has
+  // released them all (its Callback objects were garbage-collected)
+  const fnRefs = new Map();
+  const killed = new Set(); // cancelled script tasks: never resumed
+  let current = 0; // the script task whose code is running (0 = the spell's module)
+  let nextId = 0;
+  let nextFn = 0;
+
+  // --- errors ---------------------------------------------------------------------------------
+
+  class LlmspellError extends Error {
+    constructor(code, message, details) {
+      super(message);
+      this.code = code;
+      this.details = details || {};
+    }
+  }
+  defineProperty(LlmspellError.prototype, "name", { value: "LlmspellError", writable: true });
+
+  function hostError(info, site) {
+    const err = new LlmspellError(String(info.code), String(info.message), info.details);
+    if (site !== undefined) {
+      err.stack = site; // where the spell asked for the operation
+    }
+    return err;
+  }
+
+  function invalid(code, message) {
+    return new LlmspellError(code, message, {});
+  }
+
+  function errorInfo(e) {
+    if (e !== null && typeof e === "object" && (e instanceof Error || typeof e.message === "string")) {
+      const info = {
+        name: String(e.name === undefined ? "Error" : e.name),
+        message: String(e.message === undefined ? "" : e.message),
+        stack: typeof e.stack === "string" ? e.stack : "",
+      };
+      if (typeof e.code === "string") {
+        info.code = e.code;
+      }
+      if (e.details !== null && typeof e.details === "object") {
+        try {
+          info.details = parse(encode(e.details));
+        } catch (_) {
+          info.details = {};
+        }
+      }
+      return info;
+    }
+    let text;
+    try {
+      text = typeof e === "string" ? e : stringify(e) ?? String(e);
+    } catch (_) {
+      text = String(e);
+    }
+    return { name: "Error", message: text, stack: new Error().stack, thrown: String(e) };
+  }
+
+  // --- values ---------------------------------------------------------------------------------
+
+  function replacer(key, value) {
+    if (value === undefined) {
+      return null;
+    }
+    if (typeof value === "function") {
+      let id = fnIds.get(value);
+      if (id === undefined) {
+        id = ++nextFn;
+        fnIds.set(value, id);
+        fns.set(id, value);
+      }
+      fnRefs.set(id, (fnRefs.get(id) || 0) + 1);
+      return { [FN]: id, name: typeof value.name === "string" ? value.name : "" };
+    }
+    if (typeof value === "number" && Number.isInteger(value) && Math.abs(value) > MAX_INT) {
+      throw invalid("invalid_value",
+        `integer ${value} is beyond +-2^53 and cannot cross to the host exactly`);
+    }
+    if (typeof value === "bigint") {
+      throw invalid("invalid_value", `BigInt ${value} cannot cross to the host`);
+    }
+    return value;
+  }
+
+  function encode(value) {
+    try {
+      return stringify(value, replacer);
+    } catch (e) {
+      if (e instanceof LlmspellError) {
+        throw e;
+      }
+      throw invalid("invalid_value", `value cannot cross to the host: ${e && e.message}`);
+    }
+  }
+
+  const REF = Symbol("llmspell.ref");
+
+  class Handle {
+    constructor(ref) {
+      defineProperty(this, REF, { value: ref });
+      for (const key of Object.keys(ref)) {
+        if (key !== "__handle") {
+          defineProperty(this, key, { value: ref[key], enumerable: true });
+        }
+      }
+    }
+    toJSON() {
+      return this[REF];
+    }
+  }
+
+  class AgentHandle extends Handle {
+    run(input, opts) {
+      return request("agent.run", [this, input, opts]);
+    }
+    stream(input, onChunk) {
+      return request("agent.stream", [this, input, onChunk]);
+    }
+    asTool(spec) {
+      return request("agent.as_tool", [this, spec]);
+    }
+  }
+
+  class WorkflowHandle extends Handle {
+    run(input) {
+      return request("workflow.run", [this, input]);
+    }
+    asTool(spec) {
+      return request("agent.as_tool", [this, spec]);
+    }
+  }
+
+  class SubscriptionHandle extends Handle {
+    off() {
+      return request("event.off", [this]);
+    }
+  }
+
+  class HookHandle extends Handle {
+    off() {
+      return request("hook.off", [this]);
+    }
+  }
+
+  const HANDLES = {
+    agent: AgentHandle, workflow: WorkflowHandle, subscription: SubscriptionHandle,
+    hook: HookHandle,
+  };
+
+  function reviver(key, value) {
+    if (value !== null && typeof value === "object" && !isArray(value) &&
+        typeof value.__handle === "number" && typeof value.kind === "string") {
+      const Kind = HANDLES[value.kind] || Handle;
+      return new Kind(value);
+    }
+    return value;
+  }
+
+  function decode(text) {
+    return parse(text, reviver);
+  }
+
+  // --- requests -------------------------------------------------------------------------------
+
+  function request(op, args, fireAndForget) {
+    if (killed.has(current)) {
+      return new NativePromise(() => {});
+    }
+    let body;
+    try {
+      body = encode(args);
+    } catch (e) {
+      if (fireAndForget) {
+        throw e;
+      }
+      return NativePromise.reject(e);
+    }
+    const rid = ++nextId;
+    outbox.push(`["call",${rid},${current},${stringify(op)},${body}]`);
+    if (fireAndForget) {
+      return undefined;
+    }
+    const site = new Error().stack;
+    const task = current;
+    return new NativePromise((resolve, reject) => {
+      pending.set(rid, [resolve, reject, task, site]);
+    });
+  }
+
+  // A spawned task: a Promise of its result that asks the host for the result only when
+  // somebody waits on it (so an unobserved failure still fails the spell), with cancel().
+  const TSTATE = Symbol("llmspell.task");
+
+  class TaskPromise extends NativePromise {
+    static get [Symbol.species]() {
+      return NativePromise;
+    }
+    then(onFulfilled, onRejected) {
+      const st = this[TSTATE];
+      if (st !== undefined && !st.waiting) {
+        st.waiting = true;
+        promiseThen.call(request("task.wait", [this]), st.resolve, st.reject);
+      }
+      return super.then(onFulfilled, onRejected);
+    }
+    cancel() {
+      const st = this[TSTATE];
+      if (!st.cancelled && !killed.has(current)) {
+        st.cancelled = true;
+        outbox.push(`["cancel",${st.rid}]`);
+      }
+    }
+    toJSON() {
+      return { [TASK]: this[TSTATE].rid };
+    }
+  }
+
+  function spawn(fn, args) {
+    if (typeof fn !== "function") {
+      throw invalid("invalid_args", `Task.spawn: expected a function, got ${typeof fn}`);
+    }
+    let body;
+    body = encode(args);
+    const fid = replacer("", fn)[FN];
+    const rid = ++nextId;
+    let resolve;
+    let reject;
+    const p = new TaskPromise((a, b) => {
+      resolve = a;
+      reject = b;
+    });
+    defineProperty(p, TSTATE, {
+      value: { rid, resolve, reject, waiting: false, cancelled: false },
+    });
+    if (!killed.has(current)) {
+      outbox.push(`["spawn",${rid},${current},${fid},${stringify(fn.name || "task")},${body}]`);
+    }
+    return p;
+  }
+
+  function taskItem(item) {
+    if (typeof item === "function" || item instanceof TaskPromise) {
+      return item;
+    }
+    return () => item; // any promise (or value): a task that waits for it
+  }
+
+  // --- driver entry points (called by Python) --------------------------------------------------
+
+  function done(tid, ok, value) {
+    if (killed.has(tid)) {
+      return;
+    }
+    let body;
+    if (ok) {
+      try {
+        body = encode(value);
+      } catch (e) {
+        ok = false;
+        value = e;
+      }
+    }
+    if (!ok) {
+      body = stringify(errorInfo(value));
+    }
+    outbox.push(`["done",${tid},${ok},${body}]`);
+  }
+
+  function watch(tid, promise) {
+    promiseThen.call(NativePromise.resolve(promise), (v) => done(tid, true, v),
+      (e) => done(tid, false, e));
+  }
+
+  const driver = freeze({
+    take() {
+      if (outbox.length === 0) {
+        return "";
+      }
+      // join() builds a flat string (the binding cannot return a rope to Python)
+      const text = outbox.join(",");
+      outbox.length = 0;
+      return text;
+    },
+    settle(rid, ok, payload) {
+      const entry = pending.get(rid);
+      if (entry === undefined) {
+        return;
+      }
+      pending.delete(rid);
+      current = entry[2];
+      if (killed.has(current)) {
+        return;
+      }
+      if (!ok) {
+        entry[1](hostError(parse(payload), entry[3]));
+        return;
+      }
+      let value;
+      try {
+        value = decode(payload);
+      } catch (e) {
+        entry[1](e);
+        return;
+      }
+      entry[0](value);
+    },
+    invoke(fid, tid, payload) {
+      current = tid;
+      const fn = fns.get(fid);
+      let result;
+      try {
+        if (fn === undefined) {
+          throw invalid("engine_error", `script function ${fid} was released`);
+        }
+        result = fn(...decode(payload));
+      } catch (e) {
+        result = NativePromise.reject(e);
+      }
+      watch(tid, result);
+    },
+    main(promise) {
+      current = 0;
+      const exports = promiseThen.call(promise, () => import("<input>"));
+      watch(0, promiseThen.call(exports, (ns) => ns.default));
+    },
+    evaluate(source, asyncSource, tid) {
+      current = tid;
+      let result;
+      try {
+        try {
+          result = globalEval(source);
+        } catch (e) {
+          if (!(e instanceof SyntaxError) || !/\bawait\b/.test(source)) {
+            throw e;
+          }
+          // top-level await: run the input in an async function (an expression keeps its
+          // value; `let x = await ...` became a global assignment)
+          try {
+            result = globalEval(`(async () => (${source}\n))()`);
+          } catch (_) {
+            result = globalEval(`(async () => {${asyncSource}\n})()`);
+          }
+        }
+      } catch (e) {
+        result = NativePromise.reject(e);
+      }
+      watch(tid, result);
+    },
+    release(ids) {
+      for (const id of parse(`[${ids}]`)) {
+        const left = (fnRefs.get(id) || 0) - 1;
+        if (left > 0) {
+          fnRefs.set(id, left);
+        } else {
+          fnRefs.delete(id);
+          fnIds.delete(fns.get(id));
+          fns.delete(id);
+        }
+      }
+    },
+    kill(tid) {
+      killed.add(tid);
+      for (const [rid, entry] of pending) {
+        if (entry[2] === tid) {
+          pending.delete(rid);
+        }
+      }
+    },
+    stats() {
+      return stringify({ callbacks: fns.size, pending: pending.size, killed: killed.size });
+    },
+    init(argsPayload) {
+      defineProperty(G, "args", { value: freeze(decode(argsPayload)), enumerable: false });
+    },
+  });
+  defineProperty(G, "__llmspell", { value: driver });
+
+  // --- the spell API --------------------------------------------------------------------------
+
+  const snake = (name) => String(name).replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+  function snakeKeys(spec) {
+    if (spec === null || typeof spec !== "object" || isArray(spec)) {
+      return spec;
+    }
+    const out = {};
+    for (const key of Object.keys(spec)) {
+      out[snake(key)] = spec[key];
+    }
+    return out;
+  }
+
+  function format(value) {
+    if (typeof value === "string") {
+      return value;
+    }
+    if (value === undefined || typeof value === "function" || typeof value === "symbol") {
+      return String(value);
+    }
+    if (value instanceof Error) {
+      return String(value);
+    }
+    try {
+      return stringify(value) ?? String(value);
+    } catch (_) {
+      return String(value);
+    }
+  }
+
+  function print(...values) {
+    request("print", [values.map(format).join(" ")], true);
+  }
+
+  function logAt(level) {
+    return (message, data) => {
+      request("log", [level, format(message), data === undefined ? null : data], true);
+    };
+  }
+
+  const Log = freeze({
+    debug: logAt("debug"), info: logAt("info"), warn: logAt("warn"), error: logAt("error"),
+  });
+
+  const consoleLog = (...values) => print(...values);
+  const logJoined = (level) => (...values) => Log[level](values.map(format).join(" "));
+  const console = freeze({
+    log: consoleLog, info: logJoined("info"), debug: logJoined("debug"),
+    warn: logJoined("warn"), error: logJoined("error"),
+  });
+
+  const Tool = freeze({
+    call: (name, args) => request("tool.call", [name, args]),
+    list: (filter) => request("tool.list", [filter]),
+    info: (name) => request("tool.info", [name]),
+    define(spec) {
+      if (spec === null || typeof spec !== "object" || typeof spec.run !== "function") {
+        return NativePromise.reject(invalid("invalid_args",
+          "Tool.define needs {name, description, parameters, run: function}"));
+      }
+      const { run, ...rest } = spec;
+      return request("tool.define", [rest, run]);
+    },
+  });
+
+  const Agent = freeze({
+    create(spec) {
+      const out = snakeKeys(spec);
+      if (out !== null && typeof out === "object" && isArray(out.tools)) {
+        // a tool spec (from Tool.define or Tool.info) stands for the tool of that name
+        out.tools = out.tools.map((t) => t !== null && typeof t === "object" &&
+          !(t instanceof Handle) && typeof t.name === "string" ? t.name : t);
+      }
+      return request("agent.create", [out]);
+    },
+    get: (name) => request("agent.get", [name]),
+    list: () => request("agent.list", []),
+  });
+
+  const Workflow = freeze({
+    sequential: (spec) => request("workflow.sequential", [snakeKeys(spec)]),
+    parallel: (spec) => request("workflow.parallel", [snakeKeys(spec)]),
+    conditional: (spec) => request("workflow.conditional", [snakeKeys(spec)]),
+    loop: (spec) => request("workflow.loop", [snakeKeys(spec)]),
+  });
+
+  const State = freeze({
+    get: (key, scope) => request("state.get", [key, scope]),
+    set: (key, value, scope) => request("state.set", [key, value, scope]),
+    delete: (key, scope) => request("state.delete", [key, scope]),
+    keys: (scope) => request("state.keys", [scope]),
+  });
+
+  const Event = freeze({
+    emit: (topic, data) => request("event.emit", [topic, data]),
+    on: (pattern, fn) => request("event.on", [pattern, fn]),
+    off: (handle) => request("event.off", [handle]),
+    wait: (pattern, timeout) => request("event.wait", [pattern, timeout]),
+  });
+
+  const Hook = freeze({
+    on: (point, fn, opts) => request("hook.on", [snake(point), fn, opts]),
+    off: (handle) => request("hook.off", [handle]),
+  });
+
+  const Task = freeze({
+    spawn: (fn, ...args) => spawn(fn, args),
+    sleep: (seconds) => request("task.sleep", [seconds]),
+    all: (items) => request("task.all", [isArray(items) ? items.map(taskItem) : items]),
+    race: (items) => request("task.race", [isArray(items) ? items.map(taskItem) : items]),
+    timeout: (seconds, fn) => request("task.timeout", [seconds, fn]),
+    cancel(handle) {
+      if (!(handle instanceof TaskPromise)) {
+        throw invalid("invalid_args", "Task.cancel: expected the result of Task.spawn");
+      }
+      handle.cancel();
+    },
+  });
+
+  const globals = { Tool, Agent, Workflow, State, Event, Hook, Task, Log, print, console };
+  for (const name of Object.keys(globals)) {
+    defineProperty(G, name, { value: globals[name], writable: true, configurable: true });
+  }
+})();

@@ -1,0 +1,189 @@
+"""Limits end the spell with code ``limit``; the host (and the next run) keeps working."""
+
+from __future__ import annotations
+
+import time
+
+from llmspell.security import Limits
+
+
+async def test_cpu_limit_of_a_busy_loop(js):
+    started = time.perf_counter()
+    out = await js("print('start');\nwhile (true) {}\n", limits=Limits(cpu_seconds=0.2),
+                   expect_error=True)
+    assert out.error.code == "limit"
+    assert out.error.details["limit"] == "cpu_seconds"
+    assert "CPU" in out.error.message and "spell.js" in out.error.message
+    assert out.output == ["start"]
+    assert time.perf_counter() - started < 3
+    # the next run works
+    assert (await js("export default 'next';")).result == "next"
+
+
+async def test_cpu_limit_cannot_be_caught(js):
+    out = await js("""
+        let caught = false;
+        try { while (true) {} } catch (e) { caught = true }
+        finally { print("finally ran") }
+        export default caught;
+    """, limits=Limits(cpu_seconds=0.2), expect_error=True)
+    assert out.error.code == "limit"
+    assert out.output == []
+
+
+async def test_cpu_budget_accumulates_over_slices(js):
+    out = await js("""
+        for (;;) {
+            const t = Date.now();
+            while (Date.now() - t < 30) {}
+            await Task.sleep(0);
+        }
+    """, limits=Limits(cpu_seconds=0.3), expect_error=True)
+    assert out.error.code == "limit" and out.error.details["limit"] == "cpu_seconds"
+
+
+async def test_cpu_limit_of_an_endless_microtask_chain(js):
+    out = await js("async function spin() { for (;;) await null }\nawait spin();",
+                   limits=Limits(cpu_seconds=0.2), expect_error=True)
+    assert out.error.code == "limit"
+
+
+async def test_cpu_limit_in_a_spawned_task_and_a_callback(js):
+    out = await js("""
+        await Tool.define({name: "spin", description: "", run: () => { for (;;) {} }});
+        Task.spawn(async () => { await Task.sleep(5) });
+        await Tool.call("spin", {});
+    """, limits=Limits(cpu_seconds=0.2), expect_error=True)
+    assert out.error.code == "limit"
+
+
+async def test_memory_limit(js):
+    started = time.perf_counter()
+    out = await js("""
+        const hoard = [];
+        await Task.sleep(0);
+        for (;;) hoard.push("x".repeat(1000) + Math.random());
+    """, limits=Limits(memory_bytes=16 * 1024 * 1024), expect_error=True)
+    assert out.error.code == "limit"
+    assert out.error.details["limit"] == "memory_bytes"
+    assert time.perf_counter() - started < 5
+    assert (await js("export default [1, 2, 3].length;")).result == 3
+
+
+async def test_memory_limit_synchronous_module(js):
+    out = await js("const a = []; for (;;) a.push({i: a.length, s: 'y'.repeat(100)});",
+                   limits=Limits(memory_bytes=8 * 1024 * 1024), expect_error=True)
+    assert out.error.code == "limit" and out.error.details["limit"] == "memory_bytes"
+
+
+async def test_stack_limit(js):
+    out = await js("function down(n) { return down(n + 1) + 1 }\nawait Task.sleep(0);\ndown(0);",
+                   limits=Limits(max_depth=50), expect_error=True)
+    assert out.error.code == "limit"
+    assert out.error.details["limit"] == "max_depth"
+    assert out.error.message.startswith("spell.js:1")
+
+
+async def test_stack_overflow_can_be_caught_and_the_spell_goes_on(js):
+    out = await js("""
+        function down(n) { return down(n + 1) + 1 }
+        let caught;
+        try { down(0) } catch (e) { caught = e instanceof RangeError }
+        export default {caught, after: await Tool.call("echo", {text: "still here"})};
+    """, limits=Limits(max_depth=50))
+    assert out.result == {"caught": True, "after": "still here"}
+
+
+async def test_reasonable_recursion_fits_the_default_depth(js):
+    out = await js("function fib(n) { return n < 2 ? n : fib(n - 1) + fib(n - 2) }\n"
+                   "function depth(n) { return n === 0 ? 0 : 1 + depth(n - 1) }\n"
+                   "export default [fib(15), depth(150)];")
+    assert out.result == [610, 150]
+
+
+async def test_wall_time_limit_of_the_run(js):
+    out = await js("await Task.sleep(5);", limits=Limits(wall_seconds=0.1), expect_error=True)
+    assert out.error.code == "limit"
+
+
+async def test_unbounded_callback_recursion_hits_the_depth_limit(js):
+    out = await js("""
+        await Tool.define({name: "again", description: "calls itself",
+                           run: async () => Tool.call("again", {})});
+        await Tool.call("again", {});
+    """, expect_error=True)
+    assert out.error.code == "limit" and out.error.details["limit"] == "max_depth"
+
+
+async def test_bounded_callback_recursion_works(js):
+    out = await js("""
+        await Tool.define({name: "count", description: "",
+                           parameters: {type: "object", properties: {n: {type: "integer"}}},
+                           run: async ({n}) =>
+                               n === 0 ? 0 : 1 + await Tool.call("count", {n: n - 1})});
+        export default await Tool.call("count", {n: 10});
+    """)
+    assert out.result == 10
+
+
+async def test_functions_handed_to_the_host_are_released(js):
+    import gc
+    import json
+
+    from llmspell.runtime import SpellRun
+    from llmspell.scripting.session import ScriptSession
+    from llmspell_js.engine import JsBridge
+
+    source = """
+        for (let i = 0; i < 300; i++) {
+            await Task.all([async () => i, Task.sleep(0)]);
+            await Task.spawn(async (x) => x, i);
+        }
+        await Tool.define({name: "kept", description: "", run: () => 1});
+    """
+    async with SpellRun.open(js.kernel, name="r.js") as run:
+        bridge = JsBridge(ScriptSession(run, "r.js"), "r.js", run.policy.limits)
+        await bridge.run(source)
+        gc.collect()
+        bridge._slice(lambda: None)  # hand the released ids to JS
+        stats = json.loads(bridge.ctx.eval("__llmspell.stats()"))
+        bridge.close()
+    assert stats["callbacks"] <= 3  # the tool's run function (and stragglers), not 900
+    assert stats["pending"] == 0
+
+
+async def test_long_chains_of_spawned_tasks_are_not_nesting(js):
+    out = await js("""
+        async function link(n) {
+            await Task.sleep(0);
+            if (n === 0) return "bottom";
+            return n % 2 ? await Task.spawn(link, n - 1)
+                         : (await Task.all([() => link(n - 1)]))[0];
+        }
+        export default await link(100);
+    """)
+    assert out.result == "bottom"
+
+
+async def test_waiting_callbacks_end_when_the_engine_stops(js):
+    """A limit reached in one task wakes the tasks waiting on JS, even if the caller of the
+    engine keeps the run open."""
+    from llmspell.errors import LlmspellError
+    from llmspell.runtime import SpellRun
+    from llmspell_js import JsEngine
+
+    started = time.perf_counter()
+    async with SpellRun.open(js.kernel, name="w.js", policy=None) as run:
+        engine = JsEngine(output=lambda _: None)
+        source = """
+            const gate = new Promise(() => {});
+            Task.spawn(async () => { await gate });
+            await Tool.define({name: "spin", description: "", run: () => { for (;;) {} }});
+            await Tool.call("spin", {});
+        """
+        run.policy = run.policy.__class__(limits=Limits(cpu_seconds=0.2))
+        try:
+            await engine.run(source, "w.js", run)
+        except LlmspellError as err:
+            assert err.code == "limit"
+    assert time.perf_counter() - started < 5

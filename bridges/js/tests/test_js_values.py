@@ -1,0 +1,148 @@
+"""Values crossing the bridge: only JSON, exactly, in both directions."""
+
+from __future__ import annotations
+
+import math
+
+import trio
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import llmspell_tools_core.plugin as tools_core
+from llmspell.errors import LlmspellError
+from llmspell.runtime import SpellRun
+from llmspell.testing import make_kernel
+from llmspell_js import JsEngine
+
+MAX = 2**53
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-MAX, max_value=MAX)
+    | st.floats(allow_nan=False, allow_infinity=False).filter(
+        lambda f: not (f.is_integer() and abs(f) > MAX)  # such a JS number cannot go back
+    )
+    | st.text(),
+    lambda children: (
+        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=8), children, max_size=5)
+    ),
+    max_leaves=20,
+)
+
+ROUND_TRIP = """
+await State.set("v", args.v);
+const stored = await State.get("v");
+const echoed = await Task.spawn(async (x) => x, args.v);
+export default {direct: args.v, stored, echoed, again: JSON.parse(JSON.stringify(stored))};
+"""
+
+KERNEL = make_kernel(plugins=[("tools-core", tools_core)])
+
+
+def same(a, b) -> bool:
+    """Equal as JSON data (JS has one number type: 1.0 comes back as 1, -0.0 as 0)."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return a == b and not (isinstance(a, float) and math.isnan(a))
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    return type(a) is type(b) and a == b
+
+
+async def run_spell(source: str, args=None):
+    async with SpellRun.open(KERNEL, name="v.js", args=args) as run:
+        return await JsEngine(output=lambda _: None).run(source, "v.js", run)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(json_values)
+def test_json_values_round_trip(value):
+    out = trio.run(run_spell, ROUND_TRIP, {"v": value})
+    for key in ("direct", "stored", "echoed", "again"):
+        assert same(out[key], value), (key, out[key], value)
+
+
+async def test_empty_arrays_and_objects_keep_their_kind(js):
+    out = await js("""
+        await State.set("e", {a: [], o: {}, n: [[], {}]});
+        const v = await State.get("e");
+        export default [Array.isArray(v.a), Array.isArray(v.o), v.n.map(Array.isArray), v];
+    """)
+    assert out.result == [True, False, [True, False], {"a": [], "o": {}, "n": [[], {}]}]
+
+
+async def test_undefined_becomes_null(js):
+    out = await js("""
+        await State.set("u", [1, undefined, {a: undefined, b: 2}]);
+        export default {v: await State.get("u"), top: undefined};
+    """)
+    assert out.result == {"v": [1, None, {"a": None, "b": 2}], "top": None}
+
+
+async def test_large_integer_from_js_is_invalid_value(js):
+    out = await js("""
+        let code, message;
+        try { await State.set("big", {n: 2 ** 60}) }
+        catch (e) { code = e.code; message = e.message }
+        const ok = await State.set("edge", 2 ** 53).then(() => "ok");
+        export default {code, big: message.includes("2^53"), ok, back: await State.get("edge")};
+    """)
+    assert out.result == {"code": "invalid_value", "big": True, "ok": "ok", "back": 2**53}
+
+
+async def test_large_integer_result_of_the_spell_is_an_error(js):
+    out = await js("export default 2 ** 60;", expect_error=True)
+    assert out.error.code == "invalid_value"
+
+
+async def test_bigint_is_invalid_value(js):
+    out = await js("""
+        let code;
+        try { await State.set("b", 10n) } catch (e) { code = e.code }
+        export default code;
+    """)
+    assert out.result == "invalid_value"
+
+
+async def test_large_integer_from_python_is_invalid_value(js):
+    out = await js("export default 1;", args={"n": 2**60}, expect_error=True)
+    assert out.error.code == "invalid_value"
+
+
+async def test_host_result_too_large_rejects(js):
+    out = await js("""
+        let code;
+        try { await Tool.call("calculator", {expression: "2 ** 60"}) } catch (e) { code = e.code }
+        const small = await Tool.call("calculator", {expression: "2 ** 40"});
+        export default {code, small};
+    """)
+    assert out.result["code"] == "invalid_value"
+    assert "1099511627776" in str(out.result["small"])
+
+
+async def test_non_json_values_from_python_are_invalid_value():
+    from llmspell_js.engine import dumps
+
+    for bad in (float("nan"), {"x": object()}, [2**54]):
+        try:
+            dumps(bad)
+        except LlmspellError as err:
+            assert err.code == "invalid_value"
+        else:
+            raise AssertionError(bad)
+
+
+async def test_handles_cross_as_objects(js, provider):
+    out = await js("""
+        const a = await Agent.create({name: "h", model: "scripted/x"});
+        const again = await Agent.get("h");
+        export default {a, json: JSON.parse(JSON.stringify(again)), keys: Object.keys(a)};
+    """)
+    res = out.result
+    assert res["a"]["kind"] == "agent" and res["a"]["name"] == "h" and "__handle" in res["a"]
+    assert res["json"]["kind"] == "agent"
+    assert res["keys"] == ["kind", "name"]
