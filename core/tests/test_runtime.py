@@ -257,3 +257,18 @@ async def test_check_host_refuses_unlisted_and_loopback_hosts() -> None:
         await SecurityPolicy(network_hosts=["*"]).check_host("127.0.0.1")
     allowed = SecurityPolicy(network_hosts=["localhost"], allow_private_network=True)
     assert "127.0.0.1" in await allowed.check_host("localhost")
+
+
+def test_a_malformed_tool_schema_is_reported_naming_the_tool() -> None:
+    async def run(args: dict[str, Any], ctx: Any) -> Any:
+        return None
+
+    with pytest.raises(LlmspellError, match="'broken': parameters must be a JSON schema"):
+        make_tool("broken", run, parameters={"type": "string"})
+    tool = make_tool("odd", run, parameters={"type": "object", "properties": {"n": {"type": 5}}})
+    with pytest.raises(LlmspellError) as info:
+        tool.check_schema()
+    assert info.value.code == "invalid_value"
+    assert "'odd': parameters are not a valid JSON schema" in info.value.message
+    with pytest.raises(LlmspellError, match="not a valid JSON schema"):
+        tool.validate({"n": 1})

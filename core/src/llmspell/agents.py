@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import attrs
 import trio
-from jsonschema import Draft202012Validator
 
 from llmspell.errors import LlmspellError
 from llmspell.messages import Message, Result, ToolCall, Usage
@@ -168,6 +167,8 @@ class LLMAgent:
                 f"agent {self.name!r}: the model's answer is not JSON ({exc.msg})",
                 {"agent": self.name, "text": text[:500]},
             ) from None
+        from jsonschema import Draft202012Validator
+
         error = next(iter(Draft202012Validator(self.output_schema).iter_errors(data)), None)
         if error is not None:
             raise LlmspellError(

@@ -6,9 +6,6 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import attrs
-import jsonschema
-import jsonschema.exceptions
-from jsonschema import Draft202012Validator
 
 from llmspell.errors import LlmspellError
 from llmspell.registry import Registry, check_name
@@ -52,11 +49,11 @@ def _check_permissions(instance: Any, __: Any, value: frozenset[str]) -> None:
 class Tool:
     """A tool: ``run(args, ctx)`` is awaited with arguments that passed ``parameters``.
 
-    ``parameters`` is a JSON schema of an object (draft 2020-12); it is checked when the tool is
-    created (a malformed schema is an ``invalid_value`` error naming the tool). ``permissions``
+    ``parameters`` is a JSON schema of an object (draft 2020-12). ``permissions``
     declares what the tool needs (see :data:`PERMISSIONS`); ``requires_approval`` marks a
     destructive tool that the policy may require a human to approve. ``example`` is an argument
-    object shown by ``llmspell tools info``.
+    object shown by ``llmspell tools info``. ``parameters`` must be an object schema; the
+    full JSON-schema check happens on first use (:meth:`check_schema`).
     """
 
     name: str = attrs.field(validator=lambda _, __, v: check_name("tool", v))
@@ -69,28 +66,38 @@ class Tool:
     )
     requires_approval: bool = False
     example: dict[str, Any] | None = None
-    _validator: Draft202012Validator = attrs.field(init=False, repr=False)
+    _validator: Any = attrs.field(init=False, repr=False, default=None)
     _trivial: bool = attrs.field(init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
-        if self.parameters.get("type") != "object":
+        if not isinstance(self.parameters, dict) or self.parameters.get("type") != "object":
             raise LlmspellError(
                 "invalid_value",
                 f"tool {self.name!r}: parameters must be a JSON schema with \"type\": \"object\"",
                 {"tool": self.name},
             )
-        try:
-            Draft202012Validator.check_schema(self.parameters)
-        except jsonschema.exceptions.SchemaError as exc:
-            raise LlmspellError(
-                "invalid_value",
-                f"tool {self.name!r}: parameters are not a valid JSON schema: {exc.message}",
-                {"tool": self.name},
-            ) from None
-        self._validator = Draft202012Validator(self.parameters)
         self._trivial = set(self.parameters) <= {"type", "properties"} and not self.parameters.get(
             "properties"
         )
+
+    def check_schema(self) -> Any:
+        """The compiled validator of ``parameters``; ``invalid_value`` naming the tool if they
+        are not a valid JSON schema. Done on first use, so that loading plugins does not pay
+        for jsonschema; call it to check a tool up front."""
+        if self._validator is None:
+            from jsonschema import Draft202012Validator
+            from jsonschema.exceptions import SchemaError
+
+            try:
+                Draft202012Validator.check_schema(self.parameters)
+            except SchemaError as exc:
+                raise LlmspellError(
+                    "invalid_value",
+                    f"tool {self.name!r}: parameters are not a valid JSON schema: {exc.message}",
+                    {"tool": self.name},
+                ) from None
+            self._validator = Draft202012Validator(self.parameters)
+        return self._validator
 
     def validate(self, args: Any) -> dict[str, Any]:
         """Return ``args`` if they match ``parameters``; else raise ``invalid_args`` naming the
@@ -103,7 +110,9 @@ class Tool:
             )
         if self._trivial:
             return args
-        error = jsonschema.exceptions.best_match(self._validator.iter_errors(args))
+        from jsonschema.exceptions import best_match
+
+        error = best_match(self.check_schema().iter_errors(args))
         if error is None:
             return args
         path = "/".join(str(p) for p in error.absolute_path)

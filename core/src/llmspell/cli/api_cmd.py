@@ -22,6 +22,3 @@ def api(as_json: bool) -> None:
         )
         click.echo(f"{entry['name']}({params}){'' if entry['waits'] else '  [immediate]'}")
         click.echo(f"    {entry['doc']}")
-
-
-COMMANDS = [api]

@@ -2,19 +2,41 @@
 
 from __future__ import annotations
 
+import functools
+import importlib
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import trio
-from rich.console import Console
 
 from llmspell import __version__
 from llmspell.errors import LlmspellError
-from llmspell.kernel import Kernel
 
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from llmspell.kernel import Kernel
+
+#: command name -> "module:attribute", imported only when the command is used (start-up time)
+LAZY_COMMANDS = {
+    "run": "llmspell.cli.run_cmd:run",
+    "exec": "llmspell.cli.exec_cmd:exec_",
+    "repl": "llmspell.cli.exec_cmd:repl",
+    "plugins": "llmspell.cli.plugins_cmd:plugins",
+    "tools": "llmspell.cli.tools_cmd:tools",
+    "state": "llmspell.cli.state_cmd:state",
+    "install": "llmspell.cli.install_cmd:install",
+    "uninstall": "llmspell.cli.install_cmd:uninstall",
+    "api": "llmspell.cli.api_cmd:api",
+}
+
+
+@functools.cache
+def err_console() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class CliState:
@@ -26,20 +48,35 @@ class CliState:
     @property
     def kernel(self) -> Kernel:
         if self._kernel is None:
+            from llmspell.kernel import Kernel
+
             self._kernel = Kernel.load()
         return self._kernel
 
 
 def fail(error: LlmspellError) -> None:
     """Print ``error: message`` and its hint to stderr."""
-    err_console.print(f"[bold red]error:[/] {error.message}", markup=True, highlight=False)
+    console = err_console()
+    console.print(f"[bold red]error:[/] {error.message}", markup=True, highlight=False)
     if error.hint:
-        err_console.print(f"[dim]hint:[/] {error.hint}", markup=True, highlight=False)
+        console.print(f"[dim]hint:[/] {error.hint}", markup=True, highlight=False)
 
 
 class SpellGroup(click.Group):
     """A group that shows an :class:`LlmspellError` as one clear line (plus a hint) and exits
-    with status 1, never with a traceback."""
+    with status 1, never with a traceback. The kernel's own commands (:data:`LAZY_COMMANDS`)
+    are imported when used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(LAZY_COMMANDS))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        command = super().get_command(ctx, name)
+        if command is None and name in LAZY_COMMANDS:
+            module, _, attr = LAZY_COMMANDS[name].partition(":")
+            command = getattr(importlib.import_module(module), attr)
+            self.add_command(command, name)
+        return command
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -51,6 +88,8 @@ class SpellGroup(click.Group):
 
 def run_async(fn: Callable[[], Any]) -> Any:
     """Run ``fn()`` (an async function of no arguments) on trio."""
+    import trio
+
     return trio.run(fn)
 
 
@@ -77,36 +116,17 @@ def version() -> None:
     click.echo(__version__)
 
 
-def _register_commands() -> None:
-    from llmspell.cli import (
-        api_cmd,
-        exec_cmd,
-        install_cmd,
-        plugins_cmd,
-        run_cmd,
-        state_cmd,
-        tools_cmd,
-    )
-
-    for module in (run_cmd, exec_cmd, plugins_cmd, tools_cmd, state_cmd, install_cmd, api_cmd):
-        for command in module.COMMANDS:
-            cli.add_command(command)
-
-
 def _add_plugin_commands(state: CliState) -> None:
     kernel = state.kernel
     for impl in kernel.pm.hook.llmspell_register_commands.get_hookimpls():
         try:
             impl.function(group=cli)
         except Exception as exc:
-            err_console.print(
+            err_console().print(
                 f"[yellow]warning:[/] plugin {impl.plugin_name!r} failed to add its commands: "
                 f"{type(exc).__name__}: {exc}",
                 markup=True,
             )
-
-
-_register_commands()
 
 
 def main() -> None:

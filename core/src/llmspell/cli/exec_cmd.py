@@ -149,6 +149,3 @@ def repl(
             print_result(value)
 
     run_async(go)
-
-
-COMMANDS = [exec_, repl]

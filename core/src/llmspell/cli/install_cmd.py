@@ -81,6 +81,3 @@ def install(packages: tuple[str, ...], no_deps: bool) -> None:
 def uninstall(packages: tuple[str, ...]) -> None:
     """Uninstall plugin PACKAGES and show the plugins that went away."""
     _change("uninstall", packages)
-
-
-COMMANDS = [install, uninstall]

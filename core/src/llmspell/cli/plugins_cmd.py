@@ -49,6 +49,3 @@ def plugins(state: CliState, as_json: bool) -> None:
             f"[red]failed:[/] {f['name']} ({f['package']} {f['version']}): {f['error']}",
             markup=True, highlight=False,
         )
-
-
-COMMANDS = [plugins]

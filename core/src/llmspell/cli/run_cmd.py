@@ -98,6 +98,3 @@ def run(
         lambda: run_spell(state, spell, spell_args, engine_name, policy, project_dir(project))
     )
     print_result(result)
-
-
-COMMANDS = [run]

@@ -107,6 +107,3 @@ def clear(scope: str, project: Path | None) -> None:
     scope = _persistent(scope)
     removed = _with_store(project, lambda s: s.clear(scope))
     click.echo(f"removed {removed} key(s) from {scope}", err=True)
-
-
-COMMANDS = [state]

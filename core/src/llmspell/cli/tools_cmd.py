@@ -46,6 +46,7 @@ def list_tools(state: CliState, category: str | None, as_json: bool) -> None:
 def info(state: CliState, name: str, as_json: bool) -> None:
     """Show a tool's description, parameters schema, permissions and example."""
     tool = state.kernel.tools.get(name)
+    tool.check_schema()
     spec = {**tool.spec(), "plugin": state.kernel.tools.owner(name)}
     if as_json:
         echo_json(spec)
@@ -79,6 +80,3 @@ def call(state: CliState, name: str, args_json: str, policy: SecurityPolicy) -> 
 
     result = run_async(go)
     click.echo(result if isinstance(result, str) else json.dumps(result, ensure_ascii=False))
-
-
-COMMANDS = [tools]
