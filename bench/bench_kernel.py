@@ -1,16 +1,13 @@
 """Kernel overheads: hook dispatch on a no-op tool call, and event bus throughput.
 
-Run: ``uv run python bench/bench_kernel.py [--write]`` (``--write`` updates bench/RESULTS.md).
+Run: ``uv run python bench/bench_kernel.py``; ``bench/report.py`` writes bench/RESULTS.md.
 Each figure is the median of several rounds; ratios compare against the no-hook call.
 """
 
 from __future__ import annotations
 
-import platform
 import statistics
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import trio
@@ -93,11 +90,6 @@ async def bus_throughput(subscribers: int) -> float:
 
 async def main() -> str:
     lines = [
-        "# Benchmark results",
-        "",
-        f"Machine: {platform.machine()}, {platform.python_implementation()} "
-        f"{platform.python_version()}, trio {trio.__version__}. Medians of {ROUNDS} rounds.",
-        "",
         "## Hook dispatch on a no-op tool call (`bench/bench_kernel.py`)",
         "",
         "Each hook plugin implements `before_tool_call` and `after_tool_call` (no-op).",
@@ -131,8 +123,4 @@ async def main() -> str:
 
 
 if __name__ == "__main__":
-    report = trio.run(main)
-    print(report)
-    if "--write" in sys.argv:
-        path = Path(__file__).with_name("RESULTS.md")
-        path.write_text(report, encoding="utf-8")
+    print(trio.run(main))

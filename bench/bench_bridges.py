@@ -1,0 +1,145 @@
+"""Script bridge costs: a host operation round trip and a whole minimal spell, per engine.
+
+Run: ``uv run python bench/bench_bridges.py`` (prints a Markdown table); ``bench/report.py``
+writes every benchmark into bench/RESULTS.md. Medians of several rounds.
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import trio
+
+from llmspell.kernel import Kernel
+from llmspell.runtime import SpellRun
+
+ROUNDS = 5
+CALLS = 2_000
+SPELLS = 200
+#: the concurrency run: this many spells at once, each making CONCURRENT_CALLS host calls
+CONCURRENT_SPELLS = 50
+CONCURRENT_CALLS = 100
+CLI_RUNS = 7
+
+# the same work in each language: CALLS state reads (no wait) and CALLS Task.sleep(0) (a yield)
+SOURCES = {
+    "lua": {
+        "read": f"for i = 1, {CALLS} do State.get('k', 'spell') end",
+        "yield": f"for i = 1, {CALLS} do Task.sleep(0) end",
+        "empty": "return 1",
+        "mixed": f"for i = 1, {CONCURRENT_CALLS} do State.set('n', i, 'spell') Task.sleep(0) end",
+    },
+    "js": {
+        "read": f"for (let i = 0; i < {CALLS}; i++) {{ await State.get('k', 'spell') }}",
+        "yield": f"for (let i = 0; i < {CALLS}; i++) {{ await Task.sleep(0) }}",
+        "empty": "export default 1",
+        "mixed": f"for (let i = 0; i < {CONCURRENT_CALLS}; i++) "
+        "{ await State.set('n', i, 'spell'); await Task.sleep(0) }",
+    },
+}
+
+
+async def timed(kernel: Kernel, engine: Any, source: str, filename: str) -> float:
+    start = time.perf_counter()
+    async with SpellRun.open(kernel, name=filename) as run:
+        await engine.run(source, filename, run)
+    return time.perf_counter() - start
+
+
+async def measure(kernel: Kernel, name: str) -> dict[str, float]:
+    engine = kernel.engines.get(name)
+    src = SOURCES[name]
+    filename = f"bench.{name}"
+    out = {}
+    for key in ("read", "yield"):
+        samples = [await timed(kernel, engine, src[key], filename) / CALLS for _ in range(ROUNDS)]
+        out[key] = statistics.median(samples)
+    samples = []
+    for _ in range(ROUNDS):
+        start = time.perf_counter()
+        for _ in range(SPELLS):
+            await timed(kernel, engine, src["empty"], filename)
+        samples.append((time.perf_counter() - start) / SPELLS)
+    out["spell"] = statistics.median(samples)
+    samples = []
+    for _ in range(ROUNDS):
+        start = time.perf_counter()
+        async with trio.open_nursery() as nursery:
+            for i in range(CONCURRENT_SPELLS):
+                nursery.start_soon(timed, kernel, engine, src["mixed"], f"c{i}.{name}")
+        samples.append(time.perf_counter() - start)
+    out["concurrent"] = statistics.median(samples)
+    return out
+
+
+def wall(argv: list[str]) -> float:
+    """Median wall seconds of running ``argv`` CLI_RUNS times."""
+    samples = []
+    for _ in range(CLI_RUNS):
+        start = time.perf_counter()
+        subprocess.run(argv, check=True, capture_output=True)
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def cli_lines() -> list[str]:
+    llmspell = str(Path(sys.executable).with_name("llmspell"))
+    imports = "import trio, lupa.lua54, quickjs, pluggy, attrs, click"
+    baseline = wall([sys.executable, "-c", imports])
+    lines = [
+        "",
+        "`llmspell run` of a one-line spell, as a new process each time (median of "
+        f"{CLI_RUNS}), against the bare import of the libraries every run needs:",
+        "",
+        "| command | wall seconds | ratio to the bare imports |",
+        "|---|---|---|",
+        f"| `python -c 'import trio, lupa.lua54, quickjs, pluggy, attrs, click'` | "
+        f"{baseline:.3f} | 1.00 |",
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, text in (("one.lua", "return 1"), ("one.js", "export default 1")):
+            path = Path(tmp) / name
+            path.write_text(text)
+            seconds = wall([llmspell, "run", "--project", tmp, str(path)])
+            lines.append(f"| `llmspell run {name}` | {seconds:.3f} | {seconds / baseline:.2f} |")
+    return lines
+
+
+async def main() -> str:
+    kernel = Kernel.load()
+    lines = [
+        "## Script bridges (`bench/bench_bridges.py`)",
+        "",
+        "Per host operation from a spell: `State.get` on the run's in-memory `spell` scope (the",
+        "host answers without waiting) and `Task.sleep(0)` (a real yield to trio); and a whole",
+        "spell run (`SpellRun.open` + a fresh sandboxed runtime + `return 1`).",
+        "",
+        f"The concurrency run starts {CONCURRENT_SPELLS} spells at once, each making "
+        f"{CONCURRENT_CALLS} `State.set` + `Task.sleep(0)` pairs.",
+        "",
+        "| engine | µs per State.get | µs per Task.sleep(0) | ms per minimal spell run "
+        f"| {CONCURRENT_SPELLS} spells x {CONCURRENT_CALLS} calls: s (calls/s) |",
+        "|---|---|---|---|---|",
+    ]
+    for name in ("lua", "js"):
+        if name not in kernel.engines:
+            lines.append(f"| {name} | (engine not installed) | | | |")
+            continue
+        m = await measure(kernel, name)
+        calls = CONCURRENT_SPELLS * CONCURRENT_CALLS * 2
+        lines.append(
+            f"| {name} | {m['read'] * 1e6:.1f} | {m['yield'] * 1e6:.1f} | {m['spell'] * 1e3:.2f} "
+            f"| {m['concurrent']:.2f} ({calls / m['concurrent']:,.0f}) |"
+        )
+    lines += cli_lines()
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(trio.run(main))
