@@ -6,6 +6,9 @@ Fenced code blocks are handled by their info string:
   as the current directory. A block runs top to bottom (it may call ``trio.run(main)`` itself) and
   fails the test with the file and line of the block.
 - ```` ```python no-run ````: shown only (pieces that need a network or an installed package).
+- ```` ```lua ```` and ```` ```js ````: run as spells by the real engines on a kernel with the
+  installed plugins and a scripted model (``scripted/...``) that answers
+  "Hello from the scripted model." to anything; the spell must end without an error.
 - ```` ```LANG file=PATH ````: a file of an example package. It is written to ``PATH`` inside the
   temporary directory of every executed block of the same page, with that directory and its
   ``src/`` on ``sys.path``, so a later block can import it. A Python file block is compiled; one
@@ -28,6 +31,8 @@ import attrs
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+#: code-block language -> engine name
+SPELL_LANGS = {"lua": "lua", "js": "js"}
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 _OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
@@ -55,6 +60,10 @@ class Block:
     @property
     def runs(self) -> bool:
         return self.lang == "python" and "no-run" not in self.options and self.file is None
+
+    @property
+    def is_spell(self) -> bool:
+        return self.lang in SPELL_LANGS and "no-run" not in self.options and self.file is None
 
 
 def parse_blocks(page: Path) -> list[Block]:
@@ -92,6 +101,7 @@ def parse_blocks(page: Path) -> list[Block]:
 
 ALL_BLOCKS = [block for page in PAGES for block in parse_blocks(page)]
 RUN_BLOCKS = [b for b in ALL_BLOCKS if b.runs]
+SPELL_BLOCKS = [b for b in ALL_BLOCKS if b.is_spell]
 FILE_BLOCKS = [b for b in ALL_BLOCKS if b.file is not None]
 TEST_FILES = [b for b in FILE_BLOCKS if Path(b.file or "").name.startswith("test_")]
 
@@ -138,6 +148,37 @@ def test_example_runs(block: Block, tmp_path: Path, monkeypatch: pytest.MonkeyPa
             origin = getattr(sys.modules[name], "__file__", None) or ""
             if origin.startswith(str(tmp_path)):
                 del sys.modules[name]
+
+
+@pytest.mark.parametrize("block", SPELL_BLOCKS, ids=[b.where for b in SPELL_BLOCKS])
+async def test_spell_example_runs(
+    block: Block, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from llmspell.errors import LlmspellError
+    from llmspell.runtime import SpellRun
+    from llmspell.security import SecurityPolicy
+    from llmspell.testing import ScriptedProvider, make_kernel
+
+    monkeypatch.chdir(tmp_path)
+    kernel = make_kernel(
+        entry_points=True, provider=ScriptedProvider(default="Hello from the scripted model.")
+    )
+    engine = kernel.engines.get(SPELL_LANGS[block.lang])
+    # keep the page's line numbers in error messages
+    source = "\n" * (block.line - 1) + block.code
+    try:
+        async with SpellRun.open(
+            kernel, name=str(block.page), policy=SecurityPolicy()
+        ) as run:
+            await engine.run(source, str(block.page.relative_to(ROOT)), run)
+    except LlmspellError as err:
+        raise AssertionError(f"spell example at {block.where} failed: {err.message}") from err
+
+
+def test_spell_api_reference_has_examples_in_both_languages() -> None:
+    page = ROOT / "docs" / "spell-api.md"
+    langs = [b.lang for b in SPELL_BLOCKS if b.page == page]
+    assert langs.count("lua") >= 5 and langs.count("js") >= 5
 
 
 @pytest.mark.parametrize(
