@@ -51,6 +51,9 @@ class SpellRun:
     spell_state: MemoryBackend = attrs.field(factory=MemoryBackend)
     #: tools and agents defined by this run's spell (not in the kernel's registries)
     local_tools: dict[str, Tool] = attrs.field(factory=dict)
+    #: when a list, every host operation a script asks for is appended as ``(name, args)``
+    #: (the conformance suite compares these traces across engines)
+    trace: list[tuple[str, list[Any]]] | None = None
     agents: dict[str, Any] = attrs.field(factory=dict)
     _nursery: trio.Nursery | None = attrs.field(default=None, alias="_nursery")
     _calls: int = attrs.field(default=0, alias="_calls")

@@ -84,7 +84,8 @@ def api_table() -> list[dict[str, Any]]:
 
 async def call_op(session: ScriptSession, name: str, args: list[Any]) -> Any:
     """Run operation ``name`` with positional ``args`` (missing optional ones are ``None``);
-    an unknown name or a wrong argument count is ``invalid_args``."""
+    an unknown name or a wrong argument count is ``invalid_args``. When the run keeps a
+    ``trace``, the call is appended to it as ``(name, args)`` first."""
     hop = HOST_OPS.get(name)
     if hop is None:
         from llmspell.errors import not_found
@@ -98,6 +99,9 @@ async def call_op(session: ScriptSession, name: str, args: list[Any]) -> Any:
             {"operation": name},
         )
     padded = list(args) + [None] * (len(hop.params) - len(args))
+    trace = session.run.trace
+    if trace is not None:
+        trace.append((name, padded))
     return await hop.fn(session, *padded)
 
 
