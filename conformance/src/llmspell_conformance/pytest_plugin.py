@@ -17,6 +17,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="only conformance cases with this tag")
 
 
+@pytest.hookimpl(trylast=True)  # after other plugins (pytest-trio) looked at the test functions
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
                                   items: list[pytest.Item]) -> None:
     engines = config.getoption("--llmspell-engine")
