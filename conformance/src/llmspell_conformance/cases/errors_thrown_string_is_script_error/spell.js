@@ -1,0 +1,2 @@
+await Tool.call("record", {value: 1});
+throw "the spell gave up";

@@ -1,0 +1,2 @@
+Tool.call("record", {value = 1})
+error("the spell gave up")

@@ -1,0 +1,11 @@
+Event.on("order.placed", function(event)
+  Tool.call("record", {value = "placed " .. event.data.id})
+  Event.emit("order.billed." .. event.data.id, {amount = event.data.id * 10})
+end)
+Event.on("order.billed.*", function(event)
+  Tool.call("record", {value = {event.topic, event.data.amount}})
+end)
+Event.emit("order.placed", {id = 1})
+Event.emit("order.placed", {id = 2})
+local last = Event.wait("order.billed.2", 5)
+return last.data.amount

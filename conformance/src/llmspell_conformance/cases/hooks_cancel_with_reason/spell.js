@@ -1,0 +1,3 @@
+await Hook.on("before_tool_call", (ctx) => ({action: "cancel", reason: "not today"}));
+await Tool.call("record", {value: "never"});
+export default "unreachable";

@@ -1,0 +1,4 @@
+Hook.on("after_tool_call", function(ctx)
+  return {action = "modify", output = ctx.output:upper() .. "!"}
+end)
+return Tool.call("record", {value = "raw"})

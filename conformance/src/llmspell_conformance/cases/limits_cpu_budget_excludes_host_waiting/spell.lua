@@ -1,0 +1,1 @@
+return Tool.call("wait", {seconds = 0.5, label = "long", value = "waited"})

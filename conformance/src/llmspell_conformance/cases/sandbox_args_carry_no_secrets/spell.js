@@ -1,0 +1,1 @@
+export default [Object.keys(args).sort(), args.topic];

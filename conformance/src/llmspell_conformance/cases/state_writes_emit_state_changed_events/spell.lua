@@ -1,0 +1,10 @@
+Event.on("state.changed", function(event)
+  Tool.call("record", {value = event.data})
+end)
+State.set("a", 1)
+State.set("b", {x = 1}, "session:s")
+State.delete("a")
+State.delete("missing", "spell")
+State.get("b", "session:s")
+State.keys("spell")
+return "done"

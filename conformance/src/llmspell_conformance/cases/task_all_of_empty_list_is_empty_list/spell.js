@@ -1,0 +1,2 @@
+const none = await Task.all([]);
+export default {all: await Task.all([]), n: none.length};

@@ -1,0 +1,8 @@
+local h = Task.spawn(function()
+  local ok = pcall(Tool.call, "wait", {seconds = 5, label = "long"})
+  Tool.call("record", {value = "task went on"})
+end)
+Task.sleep(0.05)
+h:cancel()
+Task.sleep(0.1)
+return Tool.call("record", {value = "main done"})

@@ -1,0 +1,7 @@
+local a = Task.spawn(function() Tool.call("wait", {seconds = 5, label = "a"}) end)
+local b = Task.spawn(function() Task.sleep(5) end)
+Task.sleep(0.05)
+a:cancel()
+b:cancel()
+Task.sleep(0.05)
+return Tool.call("record", {value = "done"})

@@ -1,0 +1,7 @@
+let code;
+try {
+  await Task.race([]);
+} catch (err) {
+  code = err.code;
+}
+export default code;

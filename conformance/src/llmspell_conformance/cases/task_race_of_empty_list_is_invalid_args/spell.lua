@@ -1,0 +1,2 @@
+local ok, err = pcall(Task.race, {})
+return err.code

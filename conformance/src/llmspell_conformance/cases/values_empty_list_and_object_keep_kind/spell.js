@@ -1,0 +1,10 @@
+const value = {list: [], nested: [[], {}], object: {}};
+const back = await Tool.call("record", {value});
+await State.set("v", back, "spell");
+const again = await State.get("v", "spell");
+const emptied = await Tool.call("record", {value: [1, 2]});
+emptied.pop();
+emptied.pop();
+const parsed = JSON.parse('{"a": [], "b": {}}');
+await Tool.call("record", {value: [again, emptied, parsed]});
+export default {again, emptied, parsed, text: JSON.stringify(again)};
