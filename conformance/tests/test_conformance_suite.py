@@ -32,11 +32,14 @@ def test_every_case_passes(results: dict[str, list[CaseResult]], engine: str) ->
 def test_traces_are_identical_across_engines(results: dict[str, list[CaseResult]]) -> None:
     cases = {c.name: c for c in load_cases()}
     by_engine = {e: {r.case: r.trace for r in results[e]} for e in ENGINES}
+    differ = {}
     for name, case in cases.items():
         lua, js = by_engine["lua"][name], by_engine["js"][name]
         if not case.expect.trace_ordered:
             lua, js = sorted(lua), sorted(js)
-        assert lua == js, f"{name}: traces differ between lua and js"
+        if lua != js:
+            differ[name] = {"lua": lua, "js": js}
+    assert differ == {}
 
 
 def test_a_case_without_a_spell_for_the_language_is_missing(tmp_path: Path) -> None:

@@ -137,3 +137,35 @@ async def test_host_ops_table_and_calls() -> None:
             await call_op(session, "task.sleep", [-1])
         assert HOST_OPS["task.sleep"].waits and not HOST_OPS["print"].waits
         await session.finish()
+
+
+async def test_cancelling_the_caller_cancels_what_all_race_and_timeout_started() -> None:
+    finished: list[str] = []
+    async with SpellRun.open(make_kernel()) as run:
+        session = ScriptSession(run)
+
+        def long(label: str) -> Any:
+            async def go() -> None:
+                await trio.sleep(5)
+                finished.append(label)  # pragma: no cover - must be cancelled
+
+            return cb(go, label)
+
+        async def caller() -> None:
+            await session.all([long("all-member")])
+
+        async def racer() -> None:
+            await session.race([long("race-member")])
+
+        async def timer() -> None:
+            await session.timeout(10, long("timeout-member"))
+
+        outer = [session.spawn(cb(fn), fn.__name__) for fn in (caller, racer, timer)]
+        await trio.sleep(0.05)
+        for record in outer:
+            session.cancel(record)
+        with trio.fail_after(2):
+            await session.finish()
+        assert all(r.done.is_set() for r in session.tasks.values())
+        assert sum(r.cancelled for r in session.tasks.values()) == 6
+    assert finished == []

@@ -12,8 +12,9 @@ calls, and the engine never resumes a cancelled script task.
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, Protocol
 
 import attrs
@@ -159,8 +160,13 @@ class ScriptSession:
         return record.outcome()
 
     async def all(self, items: list[Any]) -> list[Any]:
-        """Results in list order; the first failure cancels the others and is raised."""
+        """Results in list order; the first failure cancels the others and is raised. If the
+        caller is cancelled, the tasks this call started are cancelled with it."""
         records = [self.as_task(item, f"Task.all item {i + 1}") for i, item in enumerate(items)]
+        with self._owning(items, records):
+            return await self._all(records)
+
+    async def _all(self, records: list[TaskRecord]) -> list[Any]:
         results: list[Any] = [None] * len(records)
         failure: list[BaseException] = []
 
@@ -185,10 +191,15 @@ class ScriptSession:
         return results
 
     async def race(self, items: list[Any]) -> Any:
-        """The outcome of the first task to finish; the others are cancelled."""
+        """The outcome of the first task to finish; the others are cancelled. If the caller is
+        cancelled, the tasks this call started are cancelled with it."""
         records = [self.as_task(item, f"Task.race item {i + 1}") for i, item in enumerate(items)]
         if not records:
             raise LlmspellError("invalid_args", "Task.race needs at least one task")
+        with self._owning(items, records):
+            return await self._race(records)
+
+    async def _race(self, records: list[TaskRecord]) -> Any:
         winner: list[TaskRecord] = []
         async with trio.open_nursery() as nursery:
 
@@ -211,7 +222,7 @@ class ScriptSession:
         """Run ``fn`` as a task; cancel it after ``seconds`` and raise code ``timeout``."""
         seconds = check_seconds(seconds, "Task.timeout")
         record = self.spawn(fn, getattr(fn, "name", "timeout"))
-        with trio.move_on_after(seconds):
+        with self._owning([fn], [record]), trio.move_on_after(seconds):
             return await self.wait(record)
         record.scope.cancel()
         record.observed = True
@@ -219,6 +230,19 @@ class ScriptSession:
         raise LlmspellError(
             "timeout", f"task did not finish within {seconds} s", {"seconds": seconds}
         )
+
+    @contextlib.contextmanager
+    def _owning(self, items: list[Any], records: list[TaskRecord]) -> Iterator[None]:
+        """Cancel the tasks a combinator started itself (not the handles it was given) when
+        the combinator is left by an exception (its caller's cancellation included)."""
+        try:
+            yield
+        except BaseException:
+            for item, record in zip(items, records, strict=True):
+                if not (isinstance(item, dict) and item.get("kind") == "task"):
+                    record.scope.cancel()
+                    record.observed = True
+            raise
 
     def cancel(self, record: TaskRecord) -> None:
         record.observed = True
