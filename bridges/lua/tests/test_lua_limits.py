@@ -156,3 +156,169 @@ async def test_wall_time_limit_stops_a_busy_loop_without_a_cpu_limit(spell):
     )
     assert "wall-time" in err.message
     assert elapsed < 4
+
+
+# --- each limit ends the spell with code `limit` within 2x its budget -------------------------
+
+CPU_BUDGET = 0.5
+
+
+async def expect_limit_within(spell, source, name, budget, **limits):
+    """The spell ends with code ``limit`` naming ``name`` before ``2 * budget`` seconds
+    (``time.perf_counter``). ``cpu_seconds`` is CPU time: when this process got clearly less
+    than a whole core meanwhile (a loaded machine: CPU time under 80 % of the wall time), the
+    process CPU time must stay under ``2 * budget`` instead."""
+    started, cpu_started = time.perf_counter(), time.process_time()
+    with pytest.raises(LlmspellError) as info:
+        await spell.run(source, policy=policy(**limits))
+    elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
+    err = info.value
+    assert err.code == "limit", err
+    assert err.details["limit"] == name, err.details
+    assert name in err.message, err.message
+    starved = cpu < 0.8 * elapsed
+    assert elapsed < 2 * budget or (starved and cpu < 2 * budget), (
+        f"{name}: ended after {elapsed:.3f} s ({cpu:.3f} s CPU; budget {budget} s)"
+    )
+    return err
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        pytest.param("while true do end", id="loop"),
+        pytest.param("local ok = pcall(function() while true do end end) return ok", id="pcall"),
+        pytest.param(
+            "local ok = xpcall(function() while true do end end, function() return 1 end)",
+            id="xpcall",
+        ),
+        pytest.param(
+            "local f = coroutine.wrap(function() while true do end end) f()", id="coroutine.wrap"
+        ),
+        pytest.param(
+            "local f = coroutine.wrap(function() pcall(function() while true do end end) end)\n"
+            "pcall(f)",
+            id="pcall-in-wrap-in-pcall",
+        ),
+        pytest.param("Task.spawn(function() while true do end end)", id="spawned"),
+    ],
+)
+async def test_cpu_limit_within_twice_the_budget(spell, source):
+    err = await expect_limit_within(
+        spell, source, "cpu_seconds", CPU_BUDGET, cpu_seconds=CPU_BUDGET
+    )
+    assert "CPU" in err.message
+
+
+async def test_memory_bomb_within_twice_the_cpu_budget(spell):
+    # the memory limit stops it long before the CPU budget is spent
+    err = await expect_limit_within(
+        spell,
+        'local t = {} for i = 1, 1e9 do t[i] = string.rep("x", 1024) .. i end',
+        "memory_bytes",
+        CPU_BUDGET,
+        memory_bytes=MEMORY,
+        cpu_seconds=CPU_BUDGET,
+    )
+    assert "memory" in err.message
+
+
+async def test_deep_recursion_within_twice_the_cpu_budget(spell):
+    err = await expect_limit_within(
+        spell,
+        "local function f(n) return 1 + f(n + 1) end local ok = pcall(f, 1)",
+        "max_depth",
+        CPU_BUDGET,
+        max_depth=150,
+        cpu_seconds=CPU_BUDGET,
+    )
+    assert "depth" in err.message
+
+
+# --- catastrophic patterns ---------------------------------------------------------------------
+
+CATASTROPHIC = 'string.rep("a", 40), string.rep("a*", 20) .. "b"'
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        pytest.param(f"local i = string.find({CATASTROPHIC})", id="find"),
+        pytest.param(f"local m = string.match({CATASTROPHIC})", id="match"),
+        pytest.param(f"for m in string.gmatch({CATASTROPHIC}) do end", id="gmatch"),
+        pytest.param(f"local s = string.gsub({CATASTROPHIC}, '')", id="gsub"),
+        pytest.param(
+            'local s = string.rep("a", 40) local i = s:find(string.rep("a*", 20) .. "b")',
+            id="method-find",
+        ),
+        pytest.param(
+            'local s = string.rep("a", 40) local i = s:gsub(string.rep("a-", 20) .. "b", "")',
+            id="method-gsub",
+        ),
+        pytest.param('local i = ("x"):rep(200):match(string.rep("x?", 40) .. "y")', id="optional"),
+        pytest.param('local i = ("("):rep(5000):find("%b()%b()%b()")', id="balanced"),
+        # the quadratic case of a big subject: (.-)b over 1 MB without any "b"
+        pytest.param('local i = string.rep("a", 1e6):match("(.-)b")', id="big-subject"),
+    ],
+)
+async def test_catastrophic_patterns_are_refused(spell, source):
+    err = await expect_limit_within(
+        spell, source, "pattern_cost", CPU_BUDGET, cpu_seconds=CPU_BUDGET
+    )
+    assert "pattern is too costly" in err.message
+    assert err.message.startswith("spell.lua:1: string."), err.message
+    assert err.details["budget"] == 100_000_000
+
+
+async def test_a_refused_pattern_can_be_caught(spell):
+    result = await spell.run(
+        f"""
+        local ok, e = pcall(string.find, {CATASTROPHIC})
+        return {{ok, e.code, e.details.limit, e.details["function"], e.details.subject_length}}
+        """
+    )
+    assert result == [False, "limit", "pattern_cost", "string.find", 40]
+
+
+async def test_ordinary_patterns_keep_working(spell):
+    result = await spell.run(
+        r"""
+        local out = {}
+        out[1] = {("key = value"):match("^(%w+)%s*=%s*(%w+)$")}
+        out[2] = {string.match("2024-01-02T10:20:30", "(%d+)-(%d+)-(%d+)T(%d+):(%d+):(%d+)")}
+        local n = 0
+        for k, v in ("a=1, bb=22, ccc=333"):gmatch("(%w+)=(%w+)") do n = n + #k + #v end
+        out[3] = n
+        out[4] = select(2, string.rep("word  ", 20000):gsub("%s+", " "))
+        local lines = 0
+        for line in string.rep("some text\n", 10000):gmatch("[^\n]+") do lines = lines + 1 end
+        out[5] = lines
+        out[6] = ("  trim me  "):match("^%s*(.-)%s*$")
+        out[7] = {string.find("a.b*c", ".b*", 1, true)}
+        out[8] = ("f(a(b)c)d"):match("%b()")
+        out[9] = ("THE (quick) fox"):find("%f[%a]%a+%f[%A]", 5)
+        out[10] = ("hello world from lua"):gsub("(%w+) (%w+)", "%2 %1")
+        out[11] = {("abcabc"):match("(a)(b)(c)%1%2%3")}
+        out[12] = {("x = 1; y = 22; z = 333"):match("(%a)%s*=%s*(%d+);%s*(%a)%s*=%s*(%d+)")}
+        -- just under the budget: a real worst case that still runs (C(303, 3) ~ 4.6e6 steps)
+        out[13] = string.find(string.rep("a", 300), "a*a*b") == nil
+        return out
+        """,
+        policy=policy(cpu_seconds=CPU_BUDGET),
+    )
+    assert result == [
+        ["key", "value"],
+        ["2024", "01", "02", "10", "20", "30"],
+        12,
+        20000,
+        10000,
+        "trim me",
+        [2, 4],
+        "(a(b)c)",
+        6,
+        "world hello lua from",
+        ["a", "b", "c"],
+        ["x", "1", "y", "22"],
+        True,
+    ]

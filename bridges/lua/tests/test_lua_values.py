@@ -191,3 +191,27 @@ async def test_handles_round_trip_as_tables_with_methods(spell):
         """
     )
     assert result == [1, "task", 1]
+
+
+async def test_a_non_utf8_argument_fails_only_its_own_request(spell):
+    # such a request is read through a table (lupa cannot return the string as it is)
+    result = await spell.run(
+        """
+        State.set("k", "v", "spell")
+        local ok, err = pcall(State.get, "\\xff", "spell")
+        local ok2, err2 = pcall(Tool.call, "record", {value = "\\xfe"})
+        return {ok, err.code, ok2, err2.code, State.get("k", "spell")}
+        """
+    )
+    assert result == [False, "invalid_value", False, "invalid_value", "v"]
+    assert spell.recorder.calls == []
+
+
+async def test_non_utf8_results_and_error_messages_are_llmspell_errors(spell):
+    with pytest.raises(LlmspellError) as info:
+        await spell.run('return "\\xff"')
+    assert info.value.code == "invalid_value" and "UTF-8" in info.value.message
+    with pytest.raises(LlmspellError) as info:
+        await spell.run('error("bad \\xff byte")')
+    assert info.value.code == "script_error"
+    assert info.value.message == "spell.lua:1: bad ? byte"

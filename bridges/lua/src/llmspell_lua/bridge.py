@@ -68,6 +68,9 @@ def _function_params(op: str) -> frozenset[int]:
     )
 
 
+_NO_FUNCTIONS: frozenset[int] = frozenset()
+
+
 def _refuse(obj: Any, name: Any, is_setting: bool) -> Any:
     """The attribute filter: Lua code never reaches a Python attribute."""
     raise AttributeError("access to Python attributes is not allowed in spells")
@@ -215,21 +218,34 @@ class LuaBridge:
     async def drive(self, co: int, values: Any) -> Any:
         """Resume the coroutine with id ``co`` until it returns, fails or its trio task is
         cancelled."""
+        step = self._step
+        checkpoint_if_cancelled = trio.lowlevel.checkpoint_if_cancelled
         while True:
             # a cancelled task is never resumed, even when its last operation did not wait
-            await trio.lowlevel.checkpoint_if_cancelled()
+            await checkpoint_if_cancelled()
             if self.limit_error is not None:
                 raise self._limit_copy()
             try:
-                out = self._step(co, *values)
-                if not isinstance(out, tuple):
+                out = step(co, *values)
+                if type(out) is not tuple:
                     out = (out,)
-                if out[0] == "request":
-                    values = await self._request(str(out[1]), out[2], int(out[3]))
+                kind = out[0]
+                if kind == "request":
+                    values = await self._request(out[1], out[2:])
+                    continue
+                if kind == "packed":
+                    values = await self._request(str(out[1]), out[2])
                     continue
                 return self._outcome(out)
             except lupa.LuaMemoryError:
                 raise self.hit_limit("memory_bytes") from None
+            except UnicodeDecodeError:  # the result of the script function (see step)
+                raise LlmspellError(
+                    "invalid_value",
+                    f"{self.filename}: result of a script function: a Lua string is not "
+                    "valid UTF-8",
+                    {"file": self.filename},
+                ) from None
             except lupa.LuaError as exc:
                 raise LlmspellError(
                     "engine_error",
@@ -260,20 +276,28 @@ class LuaBridge:
             {"file": self.filename},
         )
 
-    async def _request(self, op: str, args: Any, n: int) -> tuple[bool, Any]:
-        """Run host operation ``op``; the values to resume the coroutine with. (A
-        ``LuaMemoryError`` propagates to :meth:`drive`, which ends the spell.)"""
+    async def _request(self, op: str, args: Any) -> tuple[bool, Any]:
+        """Run host operation ``op`` with the Lua values ``args`` (a tuple, or a Lua table with
+        ``n`` when an argument is a string that is not UTF-8); the values to resume the
+        coroutine with. (A ``LuaMemoryError`` propagates to :meth:`drive`, which ends the
+        spell.)"""
         failure: LlmspellError | None = None
         value: Any = None
         try:
+            if type(args) is not tuple:  # "packed": read the table here, where bad UTF-8 is caught
+                args = tuple(args[i] for i in range(1, int(args["n"]) + 1))
             local = self._local_ops.get(op)
-            kinds = _function_params(op) if local is None else frozenset()
-            pyargs = [self.conv.to_py(args[i], functions=i - 1 in kinds) for i in range(1, n + 1)]
+            kinds = _function_params(op) if local is None else _NO_FUNCTIONS
+            to_py = self.conv.to_py
+            pyargs = [
+                a if a is None or type(a) is str else to_py(a, functions=i in kinds)
+                for i, a in enumerate(args)
+            ]
             if local is not None:
                 result = local(*pyargs)
             else:
                 result = await call_op(self.session, op, pyargs)
-            value = self.conv.to_lua(result)
+            value = result if result is None or type(result) is str else self.conv.to_lua(result)
         except LlmspellError as err:
             failure = err
         except UnicodeDecodeError:

@@ -6,9 +6,9 @@
 -- environment and the driver functions the Python side uses. Spell code never sees `debug`,
 -- the real `load`, or any Python object.
 --
--- Protocol: every host operation is `coroutine.yield({__bridge = TOKEN, op = name, args = {...}})`
--- from the coroutine of the current script task; the Python driver resumes it with
--- `(true, value)` or `(false, error_table)`.
+-- Protocol: every host operation is `coroutine.yield(TOKEN, op, arg1, ..., argN)` from the
+-- coroutine of the current script task (TOKEN is a private table no spell code can reach); the
+-- Python driver resumes it with `(true, value)` or `(false, error_table)`.
 
 local debug_sethook, debug_getinfo = debug.sethook, debug.getinfo
 local debug_getmetatable = debug.getmetatable
@@ -22,6 +22,9 @@ local raw_setmetatable, raw_getmetatable, raw_load = setmetatable, getmetatable,
 local type, select, tostring, rawget, rawset, rawlen, rawequal, next, pairs, ipairs =
   type, select, tostring, rawget, rawset, rawlen, rawequal, next, pairs, ipairs
 local string_format, string_find = string.format, string.find
+local string_byte = string.byte
+local utf8_len = utf8.len
+local raw_find, raw_match, raw_gmatch, raw_gsub = string.find, string.match, string.gmatch, string.gsub
 local math_type = math.type
 local G = _G
 
@@ -35,6 +38,7 @@ return function(config)
   local hook_count = config.hook_count or 1000
   local wall_deadline = config.wall_deadline   -- os.time() after which the run is over
   local os_time = os.time
+  local pattern_budget = config.pattern_budget or 100000000
 
   local TOKEN = {}
   local ERROR_MT = {
@@ -102,17 +106,114 @@ return function(config)
     raw_error(new_error("invalid_args", message), (level or 1) + 1)
   end
 
+  -- ------------------------------------------------------- pattern cost guard --------------
+  -- string.find/match/gmatch/gsub run in C: the count hook cannot stop a catastrophic
+  -- backtracking pattern. Before running one, estimate its worst-case number of matcher steps
+  -- and refuse it (code `limit`, details.limit = "pattern_cost") above `pattern_budget`.
+  --
+  -- Rule: let m be the number of items that can backtrack over the subject and are followed by
+  -- another item (a single-character class with `*`, `+` or `-` that is not the last item of
+  -- the pattern; `%b` counts wherever it is), plus 1 unless the pattern is anchored with `^`
+  -- (every start position is tried). Each of those m choice points picks a position in the
+  -- subject (length n) in order, so the matcher tries at most C(n + m, m) combinations; every
+  -- `?` doubles that. estimate = C(n + m, m) * 2^(number of `?`).
+
+  -- index just past the set whose "[" is at p[i] (nil when the set is not closed)
+  local function set_end(p, i, len)
+    i = i + 1
+    if string_byte(p, i) == 94 then i = i + 1 end             -- [^
+    repeat
+      if i > len then return nil end
+      local c = string_byte(p, i)
+      i = i + 1
+      if c == 37 then i = i + 1 end                             -- %x inside a set
+    until string_byte(p, i) == 93                               -- ]
+    return i + 1
+  end
+
+  local function pattern_cost(n, p, anchorable)
+    local len, i = #p, 1
+    local m, opt, pending = 1, 0, false
+    if anchorable and string_byte(p, 1) == 94 then m, i = 0, 2 end  -- ^ anchor
+    while i <= len do
+      local c = string_byte(p, i)
+      if c == 40 or c == 41 then                                -- ( ) captures
+        i = i + 1
+      else
+        if pending then m, pending = m + 1, false end           -- a backtracking item is followed
+        if c == 36 and i == len then                            -- $ anchor
+          i = i + 1
+        elseif c == 37 and string_byte(p, i + 1) == 98 then     -- %bxy: a scan over the subject
+          m, i = m + 1, i + 4
+        elseif c == 37 and string_byte(p, i + 1) == 102 then    -- %f[set]
+          i = set_end(p, i + 2, len)
+          if not i then return 0 end
+        elseif c == 37 and (string_byte(p, i + 1) or 0) >= 48 and string_byte(p, i + 1) <= 57 then
+          i = i + 2                                             -- %1 back-reference
+        else
+          if c == 91 then i = set_end(p, i, len)                -- [set]
+          elseif c == 37 then i = i + 2                         -- %a, %%
+          else i = i + 1 end                                    -- . or a character
+          if not i then return 0 end
+          local q = string_byte(p, i)
+          if q == 42 or q == 43 or q == 45 then                 -- * + -
+            pending, i = true, i + 1
+          elseif q == 63 then                                   -- ?
+            opt, i = opt + 1, i + 1
+          end
+        end
+      end
+    end
+    local cost = 2.0 ^ opt
+    for j = 1, m do cost = cost * (n + j) / j end               -- C(n + m, m)
+    return cost
+  end
+
+  local function check_pattern(fname, s, p, anchorable)
+    local ts, tp = type(s), type(p)
+    if (ts ~= "string" and ts ~= "number") or (tp ~= "string" and tp ~= "number") then
+      return  -- the real function reports the bad argument
+    end
+    local n = #tostring(s)
+    local cost = pattern_cost(n, tostring(p), anchorable)
+    if cost > pattern_budget then
+      raw_error(new_error("limit",
+        string_format("%s: the pattern is too costly to run on a subject of %d bytes "
+          .. "(estimated %.3g matcher steps, budget %.3g; pattern_cost limit)",
+          fname, n, cost, pattern_budget),
+        { limit = "pattern_cost", ["function"] = fname, subject_length = n,
+          budget = pattern_budget }), 3)
+    end
+  end
+
+  local function guarded_find(s, p, init, plain)
+    if not plain then check_pattern("string.find", s, p, true) end
+    return raw_find(s, p, init, plain)
+  end
+  local function guarded_match(s, p, init)
+    check_pattern("string.match", s, p, true)
+    return raw_match(s, p, init)
+  end
+  local function guarded_gmatch(s, p, init)
+    check_pattern("string.gmatch", s, p, false)
+    return raw_gmatch(s, p, init)
+  end
+  local function guarded_gsub(s, p, repl, n)
+    check_pattern("string.gsub", s, p, true)
+    return raw_gsub(s, p, repl, n)
+  end
+
   -- ------------------------------------------------------------- requests --------------------
+  -- no table is allocated for a request: the token, the operation and its arguments are the
+  -- values yielded
   local function request(op, ...)
-    local ok, value = co_yield({ __bridge = TOKEN, op = op, args = pack(...) })
+    local ok, value = co_yield(TOKEN, op, ...)
     if ok then return value end
     raw_error(value, 2)
   end
 
   local function is_request(co, r)
-    local req = r[2]
-    return r.n >= 2 and type(req) == "table" and rawget(req, "__bridge") == TOKEN
-      and co_status(co) == "suspended"
+    return r.n >= 2 and rawequal(r[2], TOKEN) and co_status(co) == "suspended"
   end
 
   -- ------------------------------------------------- pcall / coroutines for spells ----------
@@ -139,7 +240,7 @@ return function(config)
     while true do
       if r[1] then
         if not is_request(co, r) then return unpack(r, 1, r.n) end
-        r = pack(co_resume(co, co_yield(r[2])))
+        r = pack(co_resume(co, co_yield(unpack(r, 2, r.n))))
       else
         if fatal(r[2]) then raw_error(limit_hit, 0) end
         return false, r[2]
@@ -335,6 +436,10 @@ return function(config)
     return t
   end
   env.string = copy(string)
+  env.string.find, env.string.match = guarded_find, guarded_match
+  env.string.gmatch, env.string.gsub = guarded_gmatch, guarded_gsub
+  -- the method form ("x"):find(...) goes through the string metatable: guard it too
+  raw_getmetatable("").__index = env.string
   env.table = copy(table)
   env.math = copy(math)
   env.utf8 = copy(utf8)
@@ -401,31 +506,51 @@ return function(config)
     end
   end
 
-  -- Resume `co` for one slice. Returns "request", op, args, n | "done", value |
-  -- "error", err, line | "limit", name | "yield".
-  function driver.step(id, ...)
-    local co = tasks[id]
-    if limit_hit then return "limit", limit_hit.limit end
-    local r
-    if cpu_limit then
-      slice_start = clock()
-      r = pack(co_resume(co, ...))
-      used = used + (clock() - slice_start)
-      slice_start = nil
-    else
-      r = pack(co_resume(co, ...))
+  -- true when every value can be returned to Python as it is: lupa decodes returned strings
+  -- as UTF-8 and would raise on others (those go through a table, checked by the converter)
+  local function plain(...)
+    for i = 1, select("#", ...) do
+      local v = select(i, ...)
+      if type(v) == "string" and not utf8_len(v) then return false end
     end
+    return true
+  end
+
+  -- The outcome of one resume of `co` (the values co_resume returned follow).
+  local function stepped(co, ok, first, ...)
     if limit_hit then return "limit", limit_hit.limit end
-    if r[1] then
-      if co_status(co) == "dead" then return "done", r[2] end
-      if is_request(co, r) then
-        local req = r[2]
-        return "request", req.op, req.args, req.args.n
+    if ok then
+      if co_status(co) == "dead" then return "done", first end
+      if rawequal(first, TOKEN) then
+        if plain(...) then return "request", ... end
+        return "packed", ..., pack(select(2, ...))
       end
       return "yield"
     end
-    if fatal(r[2]) then return "limit", limit_hit.limit end
-    return "error", r[2], where(co)
+    if fatal(first) then return "limit", limit_hit.limit end
+    if type(first) == "string" and not utf8_len(first) then
+      first = raw_gsub(first, "[\128-\255]", "?")  -- lupa returns strings as UTF-8 only
+    end
+    return "error", first, where(co)
+  end
+
+  local function stepped_cpu(co, ...)
+    used = used + (clock() - slice_start)
+    slice_start = nil
+    return stepped(co, ...)
+  end
+
+  -- Resume `co` for one slice. Returns "request", op, arg1, ..., argN |
+  -- "packed", op, args (a table with `n`, when an argument is a string that is not UTF-8) |
+  -- "done", value | "error", err, line | "limit", name | "yield".
+  function driver.step(id, ...)
+    local co = tasks[id]
+    if limit_hit then return "limit", limit_hit.limit end
+    if cpu_limit then
+      slice_start = clock()
+      return stepped_cpu(co, co_resume(co, ...))
+    end
+    return stepped(co, co_resume(co, ...))
   end
 
   -- classification of a table for conversion to Python

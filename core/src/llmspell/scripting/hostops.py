@@ -46,6 +46,11 @@ class HostOp:
     doc: str
     fn: OpFunction
     waits: bool = True
+    #: how many leading parameters are required
+    required: int = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "required", sum(1 for p in self.params if not p.optional))
 
     def spec(self) -> dict[str, Any]:
         return {
@@ -91,7 +96,7 @@ async def call_op(session: ScriptSession, name: str, args: list[Any]) -> Any:
         from llmspell.errors import not_found
 
         raise not_found("host operation", name, HOST_OPS)
-    required = sum(1 for p in hop.params if not p.optional)
+    required = hop.required
     if not required <= len(args) <= len(hop.params):
         raise LlmspellError(
             "invalid_args",

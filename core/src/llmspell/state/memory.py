@@ -18,9 +18,11 @@ class MemoryBackend:
     """A :class:`~llmspell.state.backend.StateBackend` holding values in dicts.
 
     Values are deep-copied on the way in and on the way out, so callers never share mutable
-    objects with the store. Nothing survives the process. Every method checkpoints once (trio
-    convention) and then runs without awaiting, so ``update`` is atomic among trio tasks. Not
-    thread-safe: use it from one trio run.
+    objects with the store. Nothing survives the process. Every method that changes the store
+    checkpoints once (trio convention); reads (``get``, ``keys``, ``scopes``) are plain lookups
+    that do not yield, which keeps a script's state reads cheap (the engines yield to other tasks
+    periodically anyway). Nothing awaits inside a method, so ``update`` is atomic among trio
+    tasks. Not thread-safe: use it from one trio run.
     """
 
     _data: dict[str, dict[str, JsonValue]] = attrs.field(factory=dict, init=False, repr=False)
@@ -28,13 +30,16 @@ class MemoryBackend:
 
     async def _enter(self) -> None:
         await trio.lowlevel.checkpoint()
+        self._check_open()
+
+    def _check_open(self) -> None:
         if self._closed:
             raise closed_error("memory")
 
     async def get(self, scope: str | Scope, key: str, default: Any = None) -> Any:
         """See :meth:`StateBackend.get`."""
         name, key = scope_text(scope), check_key(key)
-        await self._enter()
+        self._check_open()
         bucket = self._data.get(name)
         if bucket is None or key not in bucket:
             return default
@@ -62,7 +67,7 @@ class MemoryBackend:
     async def keys(self, scope: str | Scope) -> list[str]:
         """See :meth:`StateBackend.keys`."""
         name = scope_text(scope)
-        await self._enter()
+        self._check_open()
         return sorted(self._data.get(name, {}))
 
     async def clear(self, scope: str | Scope) -> int:
@@ -73,7 +78,7 @@ class MemoryBackend:
 
     async def scopes(self) -> list[str]:
         """See :meth:`StateBackend.scopes`."""
-        await self._enter()
+        self._check_open()
         return sorted(self._data)
 
     async def update(self, scope: str | Scope, key: str, fn: UpdateFn, default: Any = None) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 import attrs
@@ -80,6 +81,12 @@ def parse_scope(scope: str | Scope) -> Scope:
         return scope
     if not isinstance(scope, str):
         raise _scope_error(scope, f"a scope is a string, not {type(scope).__name__}")
+    return _parse_text(scope)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_text(scope: str) -> Scope:
+    """Parse a scope string; valid ones are cached (errors are raised, never cached)."""
     kind, colon, name = scope.partition(":")
     if not colon:
         if kind in NAMED_KINDS:

@@ -3,7 +3,7 @@ Tool.define{
   description = "Wait, record n and return twice n.",
   parameters = {type = "object", properties = {n = {type = "integer"}}, required = {"n"}},
   run = function(args)
-    Tool.call("wait", {seconds = 0.3, label = "relay " .. args.n // 10})
+    Tool.call("wait", {seconds = 0.3, label = "relay " .. math.floor(args.n / 10)})
     return Tool.call("record", {value = args.n}) * 2
   end,
 }
