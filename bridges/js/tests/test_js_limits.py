@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from llmspell.security import Limits
 
 
@@ -187,3 +189,88 @@ async def test_waiting_callbacks_end_when_the_engine_stops(js):
         except LlmspellError as err:
             assert err.code == "limit"
     assert time.perf_counter() - started < 5
+
+
+# --- every limit ends the spell within twice its budget -------------------------------------
+
+BUDGET = 0.5
+RUNAWAY = {
+    "infinite loop": ("while (true) {}", "cpu_seconds"),
+    "loop in try/catch/finally": (
+        "for (;;) { try { while (true) {} } catch (e) { print('caught') } finally { } }",
+        "cpu_seconds",
+    ),
+    "loop inside nested try in a catch": (
+        "try { throw 1 } catch (e) { try { for (;;) {} } finally { print('finally') } }",
+        "cpu_seconds",
+    ),
+    "loop in a spawned task": (
+        "Task.spawn(async () => { await Task.sleep(0); for (;;) {} });\nawait Task.sleep(30);",
+        "cpu_seconds",
+    ),
+    "loop in an async function": (
+        "async function spin() { await null; for (;;) {} }\nawait spin();", "cpu_seconds",
+    ),
+    "endless await chain in a spawned task": (
+        "await Task.spawn(async () => { for (;;) await null });", "cpu_seconds",
+    ),
+    "loop in a script tool called by the host": (
+        "await Tool.define({name: 'spin', description: '', run: () => { for (;;) {} }});\n"
+        "await Tool.call('spin', {});",
+        "cpu_seconds",
+    ),
+    "catastrophic regex": ('/^(a+)+$/.test("a".repeat(40) + "b");', "cpu_seconds"),
+    "catastrophic regex caught in try/catch": (
+        'let r; try { r = /^(a|aa)+$/.exec("a".repeat(60) + "b") } catch (e) { r = "caught" }\n'
+        "export default r;",
+        "cpu_seconds",
+    ),
+    "catastrophic regex in replace": (
+        '"x".repeat(1); ("a".repeat(40) + "!").replace(/(a*)*b/g, "y");', "cpu_seconds",
+    ),
+    "memory bomb": (
+        "const hoard = [];\nfor (;;) hoard.push('x'.repeat(1 << 16) + hoard.length);",
+        "memory_bytes",
+    ),
+    "memory bomb by doubling an array": (
+        "let a = [{x: 1}];\nfor (;;) a = a.concat(a);", "memory_bytes",
+    ),
+    "memory bomb in a spawned task": (
+        "await Task.spawn(async () => { const a = []; for (;;) a.push(new Array(1e5).fill(7)) });",
+        "memory_bytes",
+    ),
+    "deep recursion": ("function down(n) { return down(n + 1) + 1 }\ndown(0);", "max_depth"),
+    "deep recursion through a builtin": (
+        "const o = {};\no.toString = () => `${[o].join()}`;\nString(o);", "max_depth",
+    ),
+    "deep recursion in an async function": (
+        "async function down(n) { return 1 + await down(n + 1) }\nawait down(0);", "max_depth",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(RUNAWAY), ids=list(RUNAWAY))
+async def test_runaway_spells_end_with_the_limit_in_time(js, case):
+    source, limit = RUNAWAY[case]
+    limits = Limits(cpu_seconds=BUDGET, memory_bytes=32 * 1024 * 1024, max_depth=50)
+    started, cpu_started = time.perf_counter(), time.thread_time()
+    out = await js(source, limits=limits, expect_error=True)
+    elapsed = time.perf_counter() - started
+    cpu = time.thread_time() - cpu_started  # the engine runs on this (the trio) thread
+    assert out.error.code == "limit", out.error
+    assert out.error.details["limit"] == limit, out.error
+    assert limit in out.error.message
+    assert cpu < 2 * BUDGET, cpu
+    # The budget is CPU time: on a machine busy with other work the wall time of the same run
+    # stretches, so the wall-clock bound is asserted whenever this thread had the CPU for most
+    # of the run (on an idle machine the runs take 0.5-0.6 s).
+    assert elapsed < 2 * BUDGET or cpu / elapsed < 0.8, (elapsed, cpu)
+    assert "caught" not in out.output and "finally" not in out.output
+    # the host goes on: the next run works
+    assert (await js("export default await Tool.call('echo', {text: 'next'});")).result == "next"
+
+
+async def test_a_regex_that_backtracks_but_ends_is_fine(js):
+    out = await js('export default /^(a+)+$/.test("a".repeat(18) + "b");',
+                   limits=Limits(cpu_seconds=BUDGET))
+    assert out.result is False

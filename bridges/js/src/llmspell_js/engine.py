@@ -8,7 +8,8 @@ How the bridge works (see DESIGN.md section 5 and this package's README):
   draining its job queue with ``execute_pending_job``) the driver takes the outbox as one JSON
   string and dispatches the requests. Results go back as one JSON string per settlement; the
   promise is resolved (or rejected with an error object carrying ``code``, ``message`` and
-  ``details``) and the job queue is drained again.
+  ``details``) and the job queue is drained again. The driver functions come back to Python as
+  the prelude's completion value; spells cannot reach them.
 - **Script tasks.** The module is script task 0. Every script function the host calls (a
   ``Task.spawn``/``Task.all`` function, a ``Tool.define`` tool, an event handler, a hook, a
   workflow step) runs as a new script task with its own id and its own trio nursery: the host
@@ -59,6 +60,8 @@ FN_KEY = "__llmspell_fn"
 TASK_KEY = "__llmspell_task"
 #: Operations whose function arguments run as tasks of their own (not nested callbacks).
 TASK_OPS = frozenset({"task.all", "task.race", "task.timeout"})
+#: Host operations a script task runs in a row before it yields to trio (when none of them did).
+CHECKPOINT_EVERY = 64
 #: Operations the prelude sends without waiting for a result.
 FIRE_AND_FORGET = frozenset({"print", "log"})
 
@@ -79,15 +82,6 @@ def _load_prelude() -> str:
 
 
 PRELUDE = _load_prelude()
-
-
-class _BigInt(str):
-    """An integer literal beyond +-2^53 read from JS (kept as text until it is rejected)."""
-
-
-def _parse_int(text: str) -> Any:
-    value = int(text)
-    return _BigInt(text) if abs(value) > MAX_SAFE_INT else value
 
 
 def check_json(value: Any, where: str = "value") -> None:
@@ -123,10 +117,15 @@ def check_json(value: Any, where: str = "value") -> None:
     )
 
 
+_ENCODE = json.JSONEncoder(allow_nan=False).encode
+
+
 def dumps(value: Any, where: str = "value") -> str:
     """``value`` as JSON text for JS (``invalid_value`` if it cannot cross exactly)."""
+    if value is None:
+        return "null"
     check_json(value, where)
-    return json.dumps(value, allow_nan=False)
+    return _ENCODE(value)
 
 
 @attrs.define(eq=False)
@@ -189,18 +188,18 @@ class JsBridge:
         self.session = session
         self.filename = filename
         self.ctx: Any = quickjs.Context()
-        self.ctx.eval(PRELUDE)
-        fn = self.ctx.eval
-        self._take = fn("__llmspell.take")
-        self._settle = fn("__llmspell.settle")
-        self._invoke = fn("__llmspell.invoke")
-        self._main = fn("__llmspell.main")
-        self._kill = fn("__llmspell.kill")
-        self._release = fn("__llmspell.release")
+        # the prelude's completion value hands over the driver (spells only see a stand-in)
+        fn = self.ctx.eval(PRELUDE)
+        self._take = fn("take")
+        self._settle = fn("settle")
+        self._invoke = fn("invoke")
+        self._main = fn("main")
+        self._kill = fn("kill")
+        self._release = fn("release")
         #: callback ids whose :class:`JsCallback` was garbage-collected (one entry per object)
         self.released: list[int] = []
-        self._init = fn("__llmspell.init")
-        self._evaluate = fn("__llmspell.evaluate")
+        self._init = fn("init")
+        self._evaluate = fn("evaluate")
         self.cpu_limit = limits.cpu_seconds
         self.cpu_used = 0.0
         if limits.memory_bytes:
@@ -363,16 +362,27 @@ class JsBridge:
         start = time.thread_time()
         try:
             if limit is not None:
-                self._arm(limit - self.cpu_used)
+                # the binding's time limit counts from the start of each call into JS: every
+                # call gets what is left of the budget. Between the jobs of one slice that is
+                # measured on the monotonic clock (a cheap read that is never less than the
+                # thread's CPU time over the same stretch, so this errs on the safe side); the
+                # slice is charged its CPU time at the end.
+                left = limit - self.cpu_used
+                self._arm(left)
+                wall = time.perf_counter()
             if self.released:
                 ids, self.released[:] = ",".join(map(str, self.released)), []
                 self._release(ids)
             fn(*args)
-            while True:
-                if limit is not None:
-                    self._arm(limit - self.cpu_used - (time.thread_time() - start))
-                if not ctx.execute_pending_job():
-                    break
+            run_job = ctx.execute_pending_job
+            if limit is None:
+                while run_job():
+                    pass
+            else:
+                while True:
+                    self._arm(left - (time.perf_counter() - wall))
+                    if not run_job():
+                        break
         except _CpuExhausted:
             self._fail(self._cpu_error())
             self._flush_output()
@@ -431,9 +441,15 @@ class JsBridge:
         if not raw:
             return
         try:
-            msgs = json.loads(f"[{raw}]", parse_int=_parse_int)
+            # plain json.loads (its C scanner; integers beyond +-2^53 are refused where values
+            # cross into the host, by _to_python)
+            msgs = json.loads(f"[{raw}]")
         except ValueError as exc:  # cannot happen unless the prelude is broken
             self._fail(LlmspellError("engine_error", f"{self.filename}: bad outbox: {exc}"))
+            return
+        if len(msgs) == 1 and msgs[0][0] == "call":  # the common case: one awaited request
+            msg = msgs[0]
+            self._dispatch(msg[1], msg[2], msg[3], msg[4], True)
             return
         calls: dict[int, int] = {}
         for msg in msgs:
@@ -457,6 +473,11 @@ class JsBridge:
     def _spawn(self, rid: int, fid: int, name: str, args: list[Any]) -> None:
         callback = JsCallback(self, fid, str(name or "task"), root=True)
         try:
+            if not isinstance(args, list):
+                raise LlmspellError(
+                    "invalid_args", f"Task.spawn: the arguments must be a list, got "
+                    f"{_js_type(args)}", {"operation": "task.spawn"},
+                )
             callback.bound = tuple(self._to_python(args, "Task.spawn arguments"))
         except LlmspellError as err:
             callback.error = err
@@ -470,15 +491,26 @@ class JsBridge:
         makes one at a time (a host call awaited on its own needs no trio task of its own);
         requests made together, or while one runs, get trio tasks in its nursery."""
         task.serving = True
+        served = 0
+        checkpoint_if_cancelled = trio.lowlevel.checkpoint_if_cancelled
         try:
             while not task.done.is_set():
                 if task.queue:
+                    # Host operations that do not wait (a state read) never yield to trio: a
+                    # cancelled task stops before its next one (_perform checks, none of its
+                    # code runs after cancellation), and every CHECKPOINT_EVERY operations the
+                    # task yields so that other tasks, timeouts and limits get their turn.
+                    served += 1
+                    if served % CHECKPOINT_EVERY == 0:
+                        await trio.lowlevel.checkpoint()
+                        continue  # the task may have ended meanwhile
                     item = task.queue.pop(0)
                     task.busy = True
                     try:
                         outcome = await self._perform(*item)
                     finally:
                         task.busy = False
+                    await checkpoint_if_cancelled()
                     self._deliver(*outcome)  # not busy: its next request can run here too
                     continue
                 task.wakeup = trio.Event()
@@ -516,7 +548,11 @@ class JsBridge:
         self, rid: int, op: str, args: list[Any], prev: trio.Event | None, mine: trio.Event,
         depth: int,
     ) -> None:
-        self._deliver(*await self._perform(rid, op, args, prev, mine, depth))
+        outcome = await self._perform(rid, op, args, prev, mine, depth)
+        # an operation that did not yield may end in a scope cancelled meanwhile: its task's
+        # code must not resume
+        await trio.lowlevel.checkpoint_if_cancelled()
+        self._deliver(*outcome)
 
     async def _perform(
         self, rid: int, op: str, args: list[Any], prev: trio.Event | None, mine: trio.Event,
@@ -525,6 +561,9 @@ class JsBridge:
         """Run one requested host operation: ``(rid, op, ok, result or error)``."""
         token = _nesting.set(depth)
         try:
+            # a host operation that does not yield (a state read) would otherwise run, and its
+            # result resume the task's code, even in a cancelled scope
+            await trio.lowlevel.checkpoint_if_cancelled()
             if prev is not None and not prev.is_set():
                 await prev.wait()
             hop = HOST_OPS.get(op)
@@ -571,23 +610,26 @@ class JsBridge:
             payload = json.dumps(_error_dict(failure))
         self._slice(self._settle, rid, ok, payload)
 
-    def _arguments(self, op: str, args: list[Any]) -> list[Any]:
+    def _arguments(self, op: str, args: Any) -> list[Any]:
         """The Python arguments of ``op``; a parameter of kind ``function`` must get one."""
+        if not isinstance(args, list):  # e.g. a spell that redefined Array.prototype.toJSON
+            raise LlmspellError(
+                "invalid_args", f"{op}: the arguments must be a list, got {_js_type(args)}",
+                {"operation": op},
+            )
         values = self._to_python(args, op)
         if op in TASK_OPS:  # the functions become tasks of their own
             items = values[0] if values and isinstance(values[0], list) else values
             for value in items:
                 if isinstance(value, JsCallback):
                     value.root = True
-        hop = HOST_OPS.get(op)
-        if hop is not None:
-            for param, value in zip(hop.params, values, strict=False):
-                if param.kind == "function" and not isinstance(value, JsCallback):
-                    raise LlmspellError(
-                        "invalid_args",
-                        f"{op}: {param.name} must be a function, got {_js_type(value)}",
-                        {"operation": op, "argument": param.name},
-                    )
+        for i, name in _function_params(op):
+            if i < len(values) and not isinstance(values[i], JsCallback):
+                raise LlmspellError(
+                    "invalid_args",
+                    f"{op}: {name} must be a function, got {_js_type(values[i])}",
+                    {"operation": op, "argument": name},
+                )
         return values
 
     # --- values and errors ---------------------------------------------------------------------
@@ -596,7 +638,12 @@ class JsBridge:
         """JSON data from JS to Python: callback references become :class:`JsCallback` (or
         null in results, ``callbacks=False``), task references task handles, integers beyond
         +-2^53 an ``invalid_value`` error."""
-        if isinstance(value, _BigInt):
+        kind = type(value)
+        if kind is int and -MAX_SAFE_INT <= value <= MAX_SAFE_INT:
+            return value
+        if kind in _SCALARS:  # the common case first
+            return value
+        if kind is int:
             raise LlmspellError(
                 "invalid_value",
                 f"{where}: integer {value} is beyond +-2^53 and cannot cross exactly",
@@ -722,6 +769,22 @@ class _CpuExhausted(Exception):
     pass
 
 
+_SCALARS = frozenset({str, float, bool, type(None)})
+_FUNCTION_PARAMS: dict[str, tuple[tuple[int, str], ...]] = {}
+
+
+def _function_params(op: str) -> tuple[tuple[int, str], ...]:
+    """``(position, name)`` of the parameters of ``op`` that take a function (cached)."""
+    found = _FUNCTION_PARAMS.get(op)
+    if found is None:
+        hop = HOST_OPS.get(op)
+        params = hop.params if hop is not None else ()
+        found = tuple((i, p.name) for i, p in enumerate(params) if p.kind == "function")
+        if hop is not None:
+            _FUNCTION_PARAMS[op] = found
+    return found
+
+
 #: the outcome of a script task woken because the engine stopped
 _STOPPED = object()
 
@@ -739,7 +802,7 @@ def _js_type(value: Any) -> str:
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, _BigInt):
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_SAFE_INT:
         return str(value)
     if isinstance(value, list):
         return [_plain(v) for v in value]

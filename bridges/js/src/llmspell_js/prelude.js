@@ -3,7 +3,9 @@
 // JS never calls Python. A host operation pushes a request (one JSON text) into the outbox and
 // returns a Promise; after every slice the Python driver takes the outbox as one JSON string,
 // runs the operations as trio tasks and settles the promises by request id. Script functions
-// handed to the host are kept in a table and invoked by id as new script tasks.
+// handed to the host are kept in a table and invoked by id as new script tasks. The driver is
+// this script's completion value (a lookup function only Python receives); the spell's global
+// `__llmspell` is a frozen stand-in whose driver functions refuse to run.
 //
 // Python evaluates this file with many blank lines in front of it, so every stack frame of the
 // prelude has a line number >= OFFSET and the frames of the spell (lines < OFFSET) can be told
@@ -15,6 +17,12 @@
   for (const name of ["performance", "DOMException", "atob", "btoa", "queueMicrotask"]) {
     delete G[name];
   }
+  // Error.prepareStackTrace would hand the spell the stack frames' functions (CallSite
+  // getFunction), including this prelude's internals (`request`, the driver's `invoke`): pin it
+  // to undefined for good.
+  Object.defineProperty(Error, "prepareStackTrace", {
+    value: undefined, writable: false, enumerable: false, configurable: false,
+  });
 
   const OFFSET = __OFFSET__;
   const FN = "__llmspell_fn";
@@ -121,7 +129,8 @@
 
   function encode(value) {
     try {
-      return stringify(value, replacer);
+      // a value JSON cannot express at all (a symbol, a toJSON returning undefined) is null
+      return stringify(value, replacer) ?? "null";
     } catch (e) {
       if (e instanceof LlmspellError) {
         throw e;
@@ -179,10 +188,10 @@
     }
   }
 
-  const HANDLES = {
+  const HANDLES = Object.assign(Object.create(null), {
     agent: AgentHandle, workflow: WorkflowHandle, subscription: SubscriptionHandle,
     hook: HookHandle,
-  };
+  });
 
   function reviver(key, value) {
     if (value !== null && typeof value === "object" && !isArray(value) &&
@@ -194,7 +203,8 @@
   }
 
   function decode(text) {
-    return parse(text, reviver);
+    // the reviver (a JS call per value) is only needed when a handle may be inside
+    return text.indexOf('"__handle"') < 0 ? parse(text) : parse(text, reviver);
   }
 
   // --- requests -------------------------------------------------------------------------------
@@ -213,7 +223,8 @@
       return NativePromise.reject(e);
     }
     const rid = ++nextId;
-    outbox.push(`["call",${rid},${current},${stringify(op)},${body}]`);
+    // op is one of this prelude's literal names (no quoting needed)
+    outbox.push(`["call",${rid},${current},"${op}",${body}]`);
     if (fireAndForget) {
       return undefined;
     }
@@ -238,7 +249,8 @@
         st.waiting = true;
         promiseThen.call(request("task.wait", [this]), st.resolve, st.reject);
       }
-      return super.then(onFulfilled, onRejected);
+      // the captured native then: a spell replacing Promise.prototype.then only hurts itself
+      return promiseThen.call(this, onFulfilled, onRejected);
     }
     cancel() {
       const st = this[TSTATE];
@@ -308,7 +320,7 @@
       (e) => done(tid, false, e));
   }
 
-  const driver = freeze({
+  const driver = {
     take() {
       if (outbox.length === 0) {
         return "";
@@ -357,8 +369,12 @@
     },
     main(promise) {
       current = 0;
-      const exports = promiseThen.call(promise, () => import("<input>"));
-      watch(0, promiseThen.call(exports, (ns) => ns.default));
+      // no promise is returned from a handler (that would call its `then`, which a spell may
+      // have replaced): the driver's own chain only uses the captured native then
+      const failed = (e) => done(0, false, e);
+      promiseThen.call(promise, () => {
+        promiseThen.call(import("<input>"), (ns) => watch(0, ns.default), failed);
+      }, failed);
     },
     evaluate(source, asyncSource, tid) {
       current = tid;
@@ -409,8 +425,18 @@
     init(argsPayload) {
       defineProperty(G, "args", { value: freeze(decode(argsPayload)), enumerable: false });
     },
-  });
-  defineProperty(G, "__llmspell", { value: driver });
+  };
+  // The spell sees only a frozen stand-in: its driver functions refuse to run, so a spell can
+  // neither take the outbox nor forge a settlement, an invocation or a task's end. The driver
+  // itself is this script's completion value, which only the Python side receives.
+  const refuse = (name) => function () {
+    throw new TypeError(`__llmspell.${name}: the driver belongs to the host; a spell cannot call it`);
+  };
+  const standIn = {};
+  for (const name of Object.keys(driver)) {
+    standIn[name] = name === "stats" ? driver.stats : refuse(name);
+  }
+  defineProperty(G, "__llmspell", { value: freeze(standIn) });
 
   // --- the spell API --------------------------------------------------------------------------
 
@@ -537,4 +563,5 @@
   for (const name of Object.keys(globals)) {
     defineProperty(G, name, { value: globals[name], writable: true, configurable: true });
   }
+  return (name) => driver[name];
 })();
