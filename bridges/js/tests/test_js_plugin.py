@@ -18,7 +18,7 @@ def test_entry_point_is_declared():
 def test_registers_the_js_engine():
     kernel = make_kernel(plugins=[("js", js_plugin)])
     engine = kernel.engines.get("js")
-    assert isinstance(engine, JsEngine) and isinstance(engine, Engine)
+    assert isinstance(engine.load(), JsEngine) and isinstance(engine, Engine)
     assert engine.extensions == (".js", ".mjs")
     assert engine_for(kernel.engines, "spell.mjs") is engine
     assert engine_for(kernel.engines, "dir/Spell.JS") is engine

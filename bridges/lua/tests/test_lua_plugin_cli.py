@@ -21,7 +21,7 @@ LLMSPELL = Path(sys.executable).parent / "llmspell"
 def test_entry_point_registers_the_lua_engine():
     kernel = Kernel.load(entry_points=True)
     engine = kernel.engines.get("lua")
-    assert isinstance(engine, LuaEngine)
+    assert isinstance(engine.load(), LuaEngine)
     assert isinstance(engine, Engine)
     assert engine.extensions == (".lua",)
     assert engine_for(kernel.engines, "x/spell.LUA") is engine

@@ -22,7 +22,7 @@ def test_entry_point_registers_the_engine() -> None:
     assert ep.value == "llmspell_lua51.plugin"
     kernel = Kernel.load()
     engine = kernel.engines.get("lua51")
-    assert isinstance(engine, LuaJITEngine)
+    assert isinstance(engine.load(), LuaJITEngine)
     assert engine.name == "lua51" and engine.extensions == (".lua",)
     assert kernel.engines.owner("lua51") == "lua51"
 

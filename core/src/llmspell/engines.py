@@ -45,6 +45,41 @@ class ReplSession(Protocol):
         ...
 
 
+class LazyEngine:
+    """An engine known by name and extensions whose implementation is imported on first use,
+    so that loading plugins (every ``llmspell`` command does) does not import every engine.
+
+    ``target`` is ``"module:Class"``; the class is instantiated without arguments. Attributes
+    other than ``name`` and ``extensions`` (``repl`` ...) come from the loaded engine.
+    """
+
+    def __init__(self, name: str, extensions: tuple[str, ...], target: str) -> None:
+        self.name = name
+        self.extensions = tuple(extensions)
+        self._target = target
+        self._engine: Any = None
+
+    def load(self) -> Any:
+        """The real engine (imported and created on the first call)."""
+        if self._engine is None:
+            import importlib
+
+            module, _, attr = self._target.partition(":")
+            self._engine = getattr(importlib.import_module(module), attr)()
+        return self._engine
+
+    async def run(self, source: str, filename: str, run: SpellRun) -> Any:
+        return await self.load().run(source, filename, run)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.load(), name)
+
+    def __repr__(self) -> str:
+        return f"LazyEngine({self.name!r}, {self._target!r})"
+
+
 def engine_for(engines: Registry[Any], path: str | Path, *, name: str | None = None) -> Any:
     """The engine named ``name``, or the one that runs files with ``path``'s extension.
 

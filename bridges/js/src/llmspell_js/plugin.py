@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from llmspell.engines import LazyEngine
 from llmspell.lifecycle import hookimpl
-from llmspell_js.engine import JsEngine
 
 
 @hookimpl
 def llmspell_register_engines(registry: Any) -> None:
     """Register the QuickJS engine under ``js`` for ``.js`` and ``.mjs`` files."""
-    registry.add("js", JsEngine())
+    registry.add("js", LazyEngine("js", (".js", ".mjs"), "llmspell_js.engine:JsEngine"))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from llmspell.engines import LazyEngine
 from llmspell.lifecycle import hookimpl
-from llmspell_lua.bridge import LuaEngine
 
 
 @hookimpl
 def llmspell_register_engines(registry: Any) -> None:
-    """Register the ``lua`` engine for ``.lua`` files."""
-    registry.add("lua", LuaEngine())
+    """Register the ``lua`` engine for ``.lua`` files (imported when first used)."""
+    registry.add("lua", LazyEngine("lua", (".lua",), "llmspell_lua.bridge:LuaEngine"))

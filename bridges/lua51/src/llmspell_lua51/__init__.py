@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
-from llmspell_lua51.bridge import RUNTIME, LuaJITBridge, LuaJITEngine
+import importlib
+from typing import Any
 
-__all__ = ["RUNTIME", "LuaJITBridge", "LuaJITEngine"]
+__all__ = ["RUNTIME', 'LuaJITBridge', 'LuaJITEngine"]
+
+
+def __getattr__(name: str) -> Any:
+    # imported on use: the plugin entry point imports this package at every llmspell start
+    if name in __all__:
+        return getattr(importlib.import_module("llmspell_lua51.bridge"), name)
+    raise AttributeError(name)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from llmspell.engines import LazyEngine
 from llmspell.lifecycle import hookimpl
-from llmspell_lua51.bridge import LuaJITEngine
 
 
 @hookimpl
@@ -15,4 +15,6 @@ def llmspell_register_engines(registry: Any) -> None:
     files: ``llmspell.engines.engine_for`` tries engines in name order, so ``lua`` wins whenever
     it is installed (it is a dependency of this package). Run a file on this engine with
     ``--engine lua51``."""
-    registry.add("lua51", LuaJITEngine())
+    registry.add(
+        "lua51", LazyEngine("lua51", (".lua",), "llmspell_lua51.bridge:LuaJITEngine")
+    )
