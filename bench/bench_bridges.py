@@ -88,6 +88,10 @@ def wall(argv: list[str]) -> float:
     return statistics.median(samples)
 
 
+#: figures compared with targets by bench/report.py
+METRICS: dict[str, float] = {}
+
+
 def cli_lines() -> list[str]:
     llmspell = str(Path(sys.executable).with_name("llmspell"))
     imports = "import trio, lupa.lua54, quickjs, pluggy, attrs, click"
@@ -107,6 +111,7 @@ def cli_lines() -> list[str]:
             path = Path(tmp) / name
             path.write_text(text)
             seconds = wall([llmspell, "run", "--project", tmp, str(path)])
+            METRICS[f"cli_run_{name}_s"] = seconds
             lines.append(f"| `llmspell run {name}` | {seconds:.3f} | {seconds / baseline:.2f} |")
     return lines
 
@@ -132,6 +137,8 @@ async def main() -> str:
             lines.append(f"| {name} | (engine not installed) | | | |")
             continue
         m = await measure(kernel, name)
+        METRICS[f"{name}_host_call_us"] = m["read"] * 1e6
+        METRICS[f"{name}_spell_run_ms"] = m["spell"] * 1e3
         calls = CONCURRENT_SPELLS * CONCURRENT_CALLS * 2
         lines.append(
             f"| {name} | {m['read'] * 1e6:.1f} | {m['yield'] * 1e6:.1f} | {m['spell'] * 1e3:.2f} "

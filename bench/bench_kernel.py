@@ -88,6 +88,10 @@ async def bus_throughput(subscribers: int) -> float:
     return statistics.median(samples)
 
 
+#: figures compared with targets by bench/report.py
+METRICS: dict[str, float] = {}
+
+
 async def main() -> str:
     lines = [
         "## Hook dispatch on a no-op tool call (`bench/bench_kernel.py`)",
@@ -102,6 +106,7 @@ async def main() -> str:
     base = None
     for hooks in (0, 1, 5):
         cost = await tool_call_cost(hooks)
+        METRICS[f"tool_call_{hooks}_hooks_us"] = cost * 1e6
         base = base or cost
         target = "< 20 µs" if hooks == 5 else ""
         lines.append(f"| {hooks} | {cost * 1e6:.1f} | {cost / base:.2f} | {target} |")
@@ -117,6 +122,7 @@ async def main() -> str:
     ]
     for subs in (1, 10):
         rate = await bus_throughput(subs)
+        METRICS[f"bus_{subs}_subscribers_eps"] = rate
         target = "≥ 150,000 events/s" if subs == 1 else ""
         lines.append(f"| {subs} | {rate:,.0f} | {rate * subs:,.0f} | {target} |")
     return "\n".join(lines) + "\n"

@@ -13,6 +13,30 @@ sys.path.insert(0, str(Path(__file__).parent))
 import bench_bridges
 import bench_kernel
 
+#: (metric, comparison, target, what it means) — the targets of the issues
+TARGETS = [
+    ("tool_call_5_hooks_us", "<", 20.0, "no-op tool call with 5 no-op hook plugins (µs)"),
+    ("bus_1_subscribers_eps", ">=", 150_000.0, "events/s delivered to one subscriber"),
+    ("lua_host_call_us", "<", 25.0, "awaited host call from Lua (µs, State.get)"),
+    ("js_host_call_us", "<", 25.0, "awaited host call from JavaScript (µs, State.get)"),
+    ("lua_spell_run_ms", "<", 1.0, "start (and finish) a minimal Lua spell run (ms)"),
+    ("js_spell_run_ms", "<", 1.0, "start (and finish) a minimal JavaScript spell run (ms)"),
+    ("cli_run_one.lua_s", "<", 0.3, "`llmspell run` of a one-line Lua spell (s, wall)"),
+    ("cli_run_one.js_s", "<", 0.3, "`llmspell run` of a one-line JavaScript spell (s, wall)"),
+]
+
+
+def targets() -> str:
+    metrics = {**bench_kernel.METRICS, **bench_bridges.METRICS}
+    lines = ["## Targets", "", "| figure | target | measured | met |", "|---|---|---|---|"]
+    for key, op, goal, what in TARGETS:
+        if key not in metrics:
+            continue
+        value = metrics[key]
+        met = value < goal if op == "<" else value >= goal
+        lines.append(f"| {what} | {op} {goal:g} | {value:,.2f} | {'yes' if met else 'NO'} |")
+    return "\n".join(lines) + "\n"
+
 
 def main() -> None:
     header = [
@@ -24,7 +48,7 @@ def main() -> None:
         "",
     ]
     body = trio.run(bench_kernel.main) + "\n" + trio.run(bench_bridges.main)
-    report = "\n".join(header) + body
+    report = "\n".join(header) + targets() + "\n" + body
     Path(__file__).with_name("RESULTS.md").write_text(report, encoding="utf-8")
     print(report)
 
