@@ -94,6 +94,15 @@ async def test_error_of_a_spawned_task_is_located_where_thrown(js):
 async def test_importing_modules_fails(js):
     out = await js("import fs from 'fs';\nexport default fs;", expect_error=True)
     assert out.error.code == "script_error" and "fs" in out.error.message
+    assert out.error.message.startswith("spell.js:1:") and out.error.details["line"] == 1
+
+
+async def test_failed_dynamic_import_names_its_line(js):
+    # QuickJS gives the loader's error no stack: the line is that of the spell's import
+    out = await js("await Task.sleep(0);\nconst m = await import('os');\nexport default m;",
+                   expect_error=True)
+    assert out.error.code == "script_error" and "'os'" in out.error.message
+    assert out.error.message.startswith("spell.js:2:") and out.error.details["line"] == 2
 
 
 async def test_bad_arguments_reject_with_invalid_args(js):

@@ -86,14 +86,73 @@ async def test_stack_limit(js):
     assert out.error.message.startswith("spell.js:1")
 
 
-async def test_stack_overflow_can_be_caught_and_the_spell_goes_on(js):
+async def test_stack_overflow_cannot_be_caught(js):
+    # a limit ends the spell: neither a catch clause nor a rejection handler gets it
     out = await js("""
+        print("before");
         function down(n) { return down(n + 1) + 1 }
-        let caught;
-        try { down(0) } catch (e) { caught = e instanceof RangeError }
-        export default {caught, after: await Tool.call("echo", {text: "still here"})};
-    """, limits=Limits(max_depth=50))
-    assert out.result == {"caught": True, "after": "still here"}
+        try { down(0) } catch (e) { print("caught"); await Tool.call("echo", {text: "on"}) }
+        export default "survived";
+    """, limits=Limits(max_depth=50), expect_error=True)
+    assert out.error.code == "limit" and out.error.details["limit"] == "max_depth"
+    assert out.error.message.startswith("spell.js:3:"), out.error.message
+    assert out.output == ["before"]
+
+
+@pytest.mark.parametrize("source", [
+    "function down(n) { return down(n + 1) + 1 }\n"
+    "try { down(0) } catch { print('caught') }",
+    "function down(n) { return down(n + 1) + 1 }\n"
+    "try { down(0) } catch ({message}) { print('caught', message) }",
+    "async function down(n) { return 1 + await down(n + 1) }\n"
+    "await down(0).catch((e) => print('caught'));",
+    "async function down(n) { return 1 + await down(n + 1) }\n"
+    "await down(0).then(() => 1, (e) => print('caught'));",
+    "async function down(n) { return 1 + await down(n + 1) }\n"
+    "await Task.spawn(() => down(0)).catch((e) => print('caught'));",
+    "function down(n) { return down(n + 1) + 1 }\n"
+    "try { try { down(0) } catch (e) { print('caught') } } catch (e) { print('caught') }",
+    "function down(n) { return down(n + 1) + 1 }\n"
+    "try { down(0) } finally { print('finally') }",
+    "function down(n) { return down(n + 1) + 1 }\n"
+    "try { down(0) } catch (e) { print('caught') } finally { print('finally') }",
+])
+async def test_no_handler_catches_the_depth_limit(js, source):
+    out = await js(source, limits=Limits(max_depth=50), expect_error=True)
+    assert out.error.code == "limit" and out.error.details["limit"] == "max_depth", out.error
+    assert out.output == []
+
+
+async def test_out_of_memory_cannot_be_caught(js):
+    out = await js("""
+        let parts = [];
+        try { for (;;) parts.push("x".repeat(1 << 20) + parts.length) }
+        catch (e) { parts = null; print("caught") }
+        export default "survived";
+    """, limits=Limits(memory_bytes=16 * 1024 * 1024), expect_error=True)
+    assert out.error.code == "limit" and out.error.details["limit"] == "memory_bytes"
+    assert out.output == []
+
+
+async def test_catch_clauses_keep_their_meaning(js):
+    out = await js("""
+        const got = [];
+        try { throw new Error("a") } catch (e) { got.push(e.message) }
+        try { throw new TypeError("b") } catch { got.push("b") }
+        try { throw {message: "c", code: 3} } catch ({message, code}) { got.push(message, code) }
+        try { throw new RangeError("d") } catch (e) { got.push(e.message) }
+        await Promise.reject(new Error("e")).catch((e) => got.push(e.message));
+        const text = "catch (x) { not code }"; // catch (y) {
+        got.push(text, /catch \\(z\\) {/.test("catch (z) {"), `${ {k: 1}.k } catch (w) {`);
+        const obj = {catch: 1, try: {}, finally: 2};
+        got.push(obj.catch);
+        try { got.push("t") } finally { got.push("f") }
+        try { try { throw new Error("g") } finally { got.push("f2") } }
+        catch (e) { got.push(e.message) }
+        export default got;
+    """)
+    assert out.result == ["a", "b", "c", 3, "d", "e", "catch (x) { not code }", True,
+                          "1 catch (w) {", 1, "t", "f", "f2", "g"]
 
 
 async def test_reasonable_recursion_fits_the_default_depth(js):
@@ -106,6 +165,17 @@ async def test_reasonable_recursion_fits_the_default_depth(js):
 async def test_wall_time_limit_of_the_run(js):
     out = await js("await Task.sleep(5);", limits=Limits(wall_seconds=0.1), expect_error=True)
     assert out.error.code == "limit"
+
+
+async def test_wall_time_limit_ends_a_busy_loop(js):
+    # the CPU budget is larger: the slice's time limit is the wall time left of the run
+    started = time.perf_counter()
+    out = await js("print('start');\nlet n = 0;\nwhile (true) n += 1;\n",
+                   limits=Limits(wall_seconds=0.3, cpu_seconds=10), expect_error=True)
+    assert time.perf_counter() - started < 2
+    assert out.error.code == "limit" and out.error.details["limit"] == "wall_seconds"
+    assert "wall_seconds" in out.error.message
+    assert out.output == ["start"]
 
 
 async def test_unbounded_callback_recursion_hits_the_depth_limit(js):

@@ -99,6 +99,19 @@ async def test_large_integer_result_of_the_spell_is_an_error(js):
     assert out.error.code == "invalid_value"
 
 
+async def test_nan_and_infinity_are_invalid_value(js):
+    # JSON.stringify would make them null: they are refused, as in every engine
+    out = await js("""
+        const codes = [];
+        for (const v of [NaN, Infinity, -Infinity]) {
+            try { await State.set("n", {v: [v]}); codes.push("ok") }
+            catch (e) { codes.push(e.code) }
+        }
+        export default codes;
+    """)
+    assert out.result == ["invalid_value"] * 3
+
+
 async def test_bigint_is_invalid_value(js):
     out = await js("""
         let code;

@@ -20,8 +20,10 @@ How the bridge works (see DESIGN.md section 5 and this package's README):
   belong to the task whose promise was settled.
 - **Limits.** ``cpu_seconds`` is a budget for the whole run: every slice runs with
   ``set_time_limit(budget left)`` and the CPU time it used is subtracted; memory uses
-  ``set_memory_limit`` and the call depth ``set_max_stack_size``. Reaching a limit ends the spell
-  with code ``limit``; the context is thrown away with the run (each run has a fresh one).
+  ``set_memory_limit`` and the call depth ``set_max_stack_size``; the slice's time limit is
+  also never more than the run's wall time left (``wall_seconds``). Reaching a limit ends the
+  spell with code ``limit``; nothing in the spell can catch it (see :func:`guard_catches`); the
+  context is thrown away with the run (each run has a fresh one).
 """
 
 from __future__ import annotations
@@ -74,6 +76,7 @@ MAX_CALLBACK_NESTING = 40
 _nesting: contextvars.ContextVar[int] = contextvars.ContextVar("llmspell_js_nesting", default=0)
 
 _FRAME = re.compile(r"<input>:(\d+)(?::(\d+))?")
+_LOAD_FAILED = re.compile(r"could not load module '(.*)'$")
 
 
 def _load_prelude() -> str:
@@ -202,6 +205,12 @@ class JsBridge:
         self._evaluate = fn("evaluate")
         self.cpu_limit = limits.cpu_seconds
         self.cpu_used = 0.0
+        #: ``time.perf_counter()`` at which the run's wall time is over (set by the engine for
+        #: a spell run; a REPL session has none)
+        self.wall_seconds = limits.wall_seconds
+        self.wall_deadline: float | None = None
+        #: the current slice's time limit is the wall time left (not the CPU budget)
+        self.wall_armed = False
         if limits.memory_bytes:
             self.ctx.set_memory_limit(int(limits.memory_bytes))
         self.memory_limit = limits.memory_bytes
@@ -220,12 +229,15 @@ class JsBridge:
         self.dead = False
         #: the spell subscribed to events (handlers may still run after the module ended)
         self.subscribed = False
+        #: the spell's source (to locate a failed import, whose error has no stack)
+        self.source = ""
 
     # --- running the spell ---------------------------------------------------------------------
 
     async def run(self, source: str) -> Any:
         """Run the spell's module, wait for its spawned tasks (``session.finish()``) and return
         its ``export default`` value (``null`` without one)."""
+        self.source = source
         self._slice(self._init, dumps(self.session.run.args, "args"))
         outcome: tuple[bool, Any] = (False, None)
         with trio.CancelScope() as self._scope:
@@ -269,7 +281,16 @@ class JsBridge:
         return self._to_python(value, "the spell's result", callbacks=False)
 
     def _start_main(self, source: str) -> None:
-        promise = self.ctx.module(source)
+        guarded = guard_catches(source)
+        try:
+            promise = self.ctx.module(guarded)
+        except quickjs.JSException as exc:
+            if guarded is source or not str(exc).startswith("SyntaxError"):
+                raise
+            # compiling runs nothing: a syntax error of the spell itself is reported as it is;
+            # if only the guarded text fails, the guard misread the source: run it unguarded
+            promise = self.ctx.module(source)
+            log.warning("%s: cannot guard catch clauses against limits: %s", self.filename, exc)
         self._main(promise)
 
     def close(self) -> None:
@@ -311,7 +332,7 @@ class JsBridge:
         await trio.lowlevel.checkpoint()
         if self.dead:
             raise self.fatal or LlmspellError("engine_error", "the script engine stopped")
-        script, in_async = repl_sources(source)
+        script, in_async = map(guard_catches, repl_sources(source))
         return await self._run_task(1, self._evaluate, script, in_async)
 
     async def _run_task(self, depth: int, start: Callable[..., Any], *args: Any) -> Any:
@@ -339,7 +360,10 @@ class JsBridge:
                 {"file": self.filename},
             )
         if not ok:
-            raise self.script_error(value)
+            err = self.script_error(value)
+            if err.details.get("limit") in ("max_depth", "memory_bytes"):
+                self._fail(err)  # a limit in any task ends the spell: nothing can catch it
+            raise err
         return self._to_python(value, "the function's result", callbacks=False)
 
     def _kill_task(self, tid: int) -> None:
@@ -361,15 +385,23 @@ class JsBridge:
         limit = self.cpu_limit
         start = time.thread_time()
         try:
+            wall = time.perf_counter()
+            if self.wall_deadline is not None:
+                # a busy loop never yields to trio: the slice also stops at the run's wall time
+                wall_left = self.wall_deadline - wall
+                if limit is None or wall_left < limit - self.cpu_used:
+                    limit = wall_left
+                    self.wall_armed = True
+                else:
+                    self.wall_armed = False
             if limit is not None:
                 # the binding's time limit counts from the start of each call into JS: every
                 # call gets what is left of the budget. Between the jobs of one slice that is
                 # measured on the monotonic clock (a cheap read that is never less than the
                 # thread's CPU time over the same stretch, so this errs on the safe side); the
                 # slice is charged its CPU time at the end.
-                left = limit - self.cpu_used
+                left = limit if self.wall_armed else limit - self.cpu_used
                 self._arm(left)
-                wall = time.perf_counter()
             if self.released:
                 ids, self.released[:] = ",".join(map(str, self.released)), []
                 self._release(ids)
@@ -384,11 +416,14 @@ class JsBridge:
                     if not run_job():
                         break
         except _CpuExhausted:
-            self._fail(self._cpu_error())
+            self._fail(self._wall_error() if self.wall_armed else self._cpu_error())
             self._flush_output()
             return False
         except quickjs.JSException as exc:
-            self._fail(self._js_failure(exc))
+            err = self._js_failure(exc)
+            if self.wall_armed and err.details.get("limit") == "cpu_seconds":
+                err = self._wall_error(err.details)
+            self._fail(err)
             self._flush_output()
             return False
         finally:
@@ -451,6 +486,13 @@ class JsBridge:
             msg = msgs[0]
             self._dispatch(msg[1], msg[2], msg[3], msg[4], True)
             return
+        for pos, msg in enumerate(msgs):
+            if msg[0] == "limit":  # caught by the spell, but a limit ends it all the same
+                for before in msgs[:pos]:
+                    if before[0] == "call" and before[3] == "print":
+                        self._print(before[4])
+                self._fail(self._caught_limit(str(msg[1]), str(msg[2])))
+                return
         calls: dict[int, int] = {}
         for msg in msgs:
             if msg[0] == "call":
@@ -468,7 +510,24 @@ class JsBridge:
             elif kind == "cancel":
                 record = self._spawned.get(msg[1])
                 if record is not None:
-                    self.session.cancel(record)
+                    try:
+                        self._call_now("task.cancel", [self.session.task_ref(record)])
+                    except LlmspellError as err:
+                        log.warning("%s: Task.cancel failed: %s", self.filename, err)
+
+    def _call_now(self, op: str, args: list[Any]) -> Any:
+        """Run host operation ``op`` (one that does not wait, such as ``task.spawn``) through
+        the operation table right away, so it is checked and traced like every other one."""
+        coro = call_op(self.session, op, args)
+        try:
+            coro.send(None)
+        except StopIteration as stop:
+            return stop.value
+        coro.close()
+        raise LlmspellError(
+            "engine_error", f"host operation {op!r} waited; it must complete at once",
+            {"operation": op},
+        )
 
     def _spawn(self, rid: int, fid: int, name: str, args: list[Any]) -> None:
         callback = JsCallback(self, fid, str(name or "task"), root=True)
@@ -482,7 +541,8 @@ class JsBridge:
         except LlmspellError as err:
             callback.error = err
         try:
-            self._spawned[rid] = self.session.spawn(callback, callback.name)
+            ref = self._call_now("task.spawn", [callback])
+            self._spawned[rid] = self.session.resolve(ref, "task")
         except LlmspellError as err:  # the run is closing
             log.warning("%s: Task.spawn failed: %s", self.filename, err)
 
@@ -673,6 +733,21 @@ class JsBridge:
                 return line, int(m.group(2) or 0)
         return None
 
+    def _import_site(self, message: str) -> tuple[int, int] | None:
+        """For a failed module import (QuickJS gives its error no stack): the line of the
+        spell's ``import`` of that module."""
+        m = _LOAD_FAILED.match(message)
+        if m is None or not self.source:
+            return None
+        name = re.escape(m.group(1))
+        site = re.compile(
+            rf"""\bimport\s*\(\s*(["'`]){name}\1|\b(?:from|import)\s*(["']){name}\2"""
+        ).search(self.source)
+        if site is None:
+            return None
+        before = self.source[: site.start()]
+        return before.count("\n") + 1, site.start() - (before.rfind("\n") + 1) + 1
+
     def script_error(self, info: Any) -> LlmspellError:
         """The ``LlmspellError`` for an error thrown in JS (``info`` from the prelude's
         ``errorInfo``): a host error keeps its code, anything else is ``script_error``; the
@@ -695,6 +770,8 @@ class JsBridge:
             return LlmspellError(str(code), message, details)
         where = self.filename
         loc = self.locate(str(info.get("stack") or ""))
+        if loc is None:
+            loc = self._import_site(message)
         if loc is not None:
             where = f"{self.filename}:{loc[0]}"
             details.setdefault("line", loc[0])
@@ -738,12 +815,36 @@ class JsBridge:
             )
         return f"the spell's calls nested too deeply: its limit is {self.max_depth} (max_depth)"
 
+    def _wall_error(self, located: dict[str, Any] | None = None) -> LlmspellError:
+        """The run's wall time ran out while JS was running (a busy loop)."""
+        details = {k: v for k, v in (located or {}).items() if k in ("file", "line", "column")}
+        where = f"{self.filename}:{details['line']}" if "line" in details else self.filename
+        details.update(
+            {"limit": "wall_seconds", "value": self.wall_seconds, "file": self.filename,
+             "where": where}
+        )
+        return LlmspellError(
+            "limit",
+            f"{where}: the spell ran longer than its wall-time limit of {self.wall_seconds} s "
+            "(wall_seconds)",
+            details,
+        )
+
     def _cpu_error(self) -> LlmspellError:
         return LlmspellError(
             "limit",
             f"{self.filename}: {self._limit_text('cpu_seconds')}",
             {"limit": "cpu_seconds", "value": self.cpu_limit, "file": self.filename},
         )
+
+    def _caught_limit(self, kind: str, stack: str) -> LlmspellError:
+        """A limit error (``max_depth``, ``memory_bytes``) that a catch clause or a rejection
+        handler of the spell received: it ends the spell anyway."""
+        name, message = (
+            ("RangeError", "Maximum call stack size exceeded") if kind == "max_depth"
+            else ("InternalError", "out of memory")
+        )
+        return self._js_failure(quickjs.JSException(f"{name}: {message}\n{stack}"))
 
     def _js_failure(self, exc: quickjs.JSException) -> LlmspellError:
         """An exception escaping a call into JS: a limit, or a syntax/load error of the spell."""
@@ -818,6 +919,174 @@ def _error_dict(err: LlmspellError) -> dict[str, Any]:
     except LlmspellError:
         details = json.loads(json.dumps(err.details, default=str))
     return {"code": err.code, "message": err.message, "details": details}
+
+
+_IDENT = re.compile(r"[A-Za-z_$\\\u0080-\U0010ffff][\\\w$\u0080-\U0010ffff]*")
+#: after these tokens a ``/`` starts a regular expression, not a division
+_REGEX_AFTER = frozenset("(,=:[!&|?{};+-*%<>~^")
+_REGEX_KEYWORDS = frozenset(
+    {"return", "typeof", "instanceof", "in", "of", "new", "delete", "void", "throw", "case",
+     "do", "else", "yield", "await"}
+)
+CAUGHT = "__llmspell.caught"
+
+
+def guard_catches(source: str) -> str:
+    """``source`` with a call of the prelude's ``__llmspell.caught(error)`` at the start of
+    every ``catch`` clause (and a catch clause that only does that and rethrows in front of the
+    ``finally`` of a ``try`` without one), so that a limit (stack overflow, out of memory) can
+    be caught by nothing in the spell. Strings, template literals, comments and regular
+    expressions are skipped; the inserted text has no newline, so line numbers stay the
+    same."""
+    if "catch" not in source and "finally" not in source:
+        return source
+    out: list[str] = []
+    i, n = 0, len(source)
+    last = ""  # the last significant token (to tell a regex from a division)
+    templates: list[int] = []  # brace depth at each open `${` of a template literal
+    depth = 0
+    copied = 0
+    try_next = False  # the next `{` opens a try block
+    try_blocks: list[int] = []  # brace depth outside each open try block
+    clause: dict[int, str] = {}  # brace depth -> "try"/"catch": the try statement's last clause
+
+    def skip_space(j: int) -> int:
+        while j < n:
+            if source[j].isspace():
+                j += 1
+            elif source.startswith("//", j):
+                nl = source.find("\n", j)
+                j = n if nl < 0 else nl
+            elif source.startswith("/*", j):
+                end = source.find("*/", j + 2)
+                j = n if end < 0 else end + 2
+            else:
+                break
+        return j
+
+    def skip_template(j: int) -> int:
+        """From inside a template literal to its end (``j`` after the closing backtick) or
+        into a ``${`` (pushed on ``templates``)."""
+        nonlocal depth
+        while j < n:
+            c = source[j]
+            if c == "\\":
+                j += 2
+            elif c == "`":
+                return j + 1
+            elif c == "$" and source.startswith("${", j):
+                templates.append(depth)
+                depth += 1
+                return j + 2
+            else:
+                j += 1
+        return j
+
+    while i < n:
+        c = source[i]
+        if c.isspace():
+            i += 1
+            continue
+        if source.startswith("//", i) or source.startswith("/*", i):
+            i = skip_space(i)
+            continue
+        if c in "\"'":
+            j = i + 1
+            while j < n and source[j] != c and source[j] != "\n":
+                j += 2 if source[j] == "\\" else 1
+            i, last = j + 1, "str"
+            continue
+        if c == "`":
+            i, last = skip_template(i + 1), "str"
+            continue
+        if c == "/" and (last == "" or last in _REGEX_AFTER or last in _REGEX_KEYWORDS):
+            j, in_class = i + 1, False
+            while j < n and source[j] != "\n":
+                ch = source[j]
+                if ch == "\\":
+                    j += 2
+                    continue
+                if ch == "[":
+                    in_class = True
+                elif ch == "]":
+                    in_class = False
+                elif ch == "/" and not in_class:
+                    break
+                j += 1
+            i, last = j + 1, "regex"
+            continue
+        if c == "{":
+            if try_next:
+                try_blocks.append(depth)
+                try_next = False
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if try_blocks and try_blocks[-1] == depth:
+                try_blocks.pop()
+                clause[depth] = "try"
+            if templates and depth == templates[-1]:
+                templates.pop()
+                i, last = skip_template(i + 1), "str"
+                continue
+        m = _IDENT.match(source, i)
+        if m is None:
+            i, last = i + 1, c
+            continue
+        word = m.group(0)
+        start = i
+        i = m.end()
+        if last == "." or word not in ("catch", "try", "finally"):
+            last = word
+            continue
+        last = word
+        opens = (j := skip_space(i)) < n and source[j] == "{"
+        if word == "try":
+            try_next = opens
+            continue
+        if word == "finally":
+            # try/finally: a limit runs no finally block either (a catch clause rethrows it)
+            if clause.pop(depth, None) == "try" and opens:
+                out.append(source[copied:start])
+                out.append(f"catch (__llmspell_e) {{{CAUGHT}(__llmspell_e); throw __llmspell_e}} ")
+                copied = start
+            continue
+        clause[depth] = "catch"
+        if opens:  # catch { ... }
+            out.append(source[copied:i])
+            out.append(f" (__llmspell_e){source[i:j]}{{{CAUGHT}(__llmspell_e);")
+            copied = i = j + 1
+            depth += 1
+            last = "{"
+            continue
+        if j >= n or source[j] != "(":
+            continue
+        # the binding: up to the matching parenthesis (a destructuring pattern may nest)
+        k, level = j + 1, 1
+        while k < n and level:
+            if source[k] in "([{":
+                level += 1
+            elif source[k] in ")]}":
+                level -= 1
+            k += 1
+        binding = source[j + 1 : k - 1].strip()
+        b = skip_space(k)
+        if b >= n or source[b] != "{":
+            continue
+        out.append(source[copied:j])
+        if _IDENT.fullmatch(binding):
+            out.append(f"{source[j:b + 1]}{CAUGHT}({binding});")
+        else:  # a pattern: bind the error first, then destructure it (same line count)
+            lines = "\n" * (source[j : b + 1].count("\n") - binding.count("\n"))
+            out.append(f"(__llmspell_e){lines} {{{CAUGHT}(__llmspell_e); let {binding} = "
+                       "__llmspell_e;")
+        copied = i = b + 1
+        depth += 1
+        last = "{"
+    if not out:
+        return source
+    out.append(source[copied:])
+    return "".join(out)
 
 
 _LEXICAL = re.compile(r"^([ \t]*)(?:let|const)[ \t]+(?=[A-Za-z_$\[{])", re.M)
@@ -926,6 +1195,8 @@ class JsEngine:
         else:
             session = ScriptSession(run, filename)
         bridge = JsBridge(session, filename, run.policy.limits)
+        if run.policy.limits.wall_seconds:
+            bridge.wall_deadline = time.perf_counter() + float(run.policy.limits.wall_seconds)
         try:
             result = await bridge.run(source)
         except BaseException:

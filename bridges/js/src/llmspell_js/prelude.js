@@ -38,7 +38,14 @@
   const isArray = Array.isArray;
   const globalEval = eval; // called indirectly: REPL input runs as a script in global scope
 
+  const getPrototypeOf = Object.getPrototypeOf;
+  const RANGE_ERROR = RangeError.prototype;
+  const INTERNAL_ERROR = typeof InternalError === "function" ? InternalError.prototype : null;
+
   const outbox = [];
+  // a limit (stack overflow, out of memory) was reached: the spell is over, nothing of it may
+  // reach the host any more (the driver ends the run when it takes the outbox)
+  let stopped = false;
   const pending = new Map(); // request id -> [resolve, reject, task id, call-site stack]
   const fns = new Map(); // callback id -> function
   const fnIds = new Map(); // function -> callback id
@@ -101,6 +108,50 @@
     return { name: "Error", message: text, stack: new Error().stack, thrown: String(e) };
   }
 
+  // --- limits -------------------------------------------------------------------------------
+
+  // The kind of limit an error caught by the spell stands for (or undefined).
+  function limitKind(e) {
+    if (e === null || typeof e !== "object") {
+      return undefined;
+    }
+    const proto = getPrototypeOf(e);
+    if (proto === RANGE_ERROR && e.message === "Maximum call stack size exceeded") {
+      return "max_depth";
+    }
+    if (proto === INTERNAL_ERROR && INTERNAL_ERROR !== null && e.message === "out of memory") {
+      return "memory_bytes";
+    }
+    return undefined;
+  }
+
+  // Called first in every catch clause of the spell (and before its promise rejection
+  // handlers): a limit cannot be caught. The spell stops (no request reaches the host any
+  // more), the driver is told, and the error is thrown on.
+  function caught(e) {
+    const kind = limitKind(e);
+    if (kind !== undefined) {
+      if (!stopped) {
+        stopped = true;
+        let stack = "";
+        try {
+          stack = typeof e.stack === "string" ? e.stack : "";
+        } catch (_) {
+          // out of memory even for that
+        }
+        outbox.push(`["limit",${stringify(kind)},${stringify(stack)}]`);
+      }
+      throw e;
+    }
+  }
+
+  function guard(handler) {
+    return typeof handler === "function" ? (e) => {
+      caught(e);
+      return handler(e);
+    } : handler;
+  }
+
   // --- values ---------------------------------------------------------------------------------
 
   function replacer(key, value) {
@@ -120,6 +171,10 @@
     if (typeof value === "number" && Number.isInteger(value) && Math.abs(value) > MAX_INT) {
       throw invalid("invalid_value",
         `integer ${value} is beyond +-2^53 and cannot cross to the host exactly`);
+    }
+    if (typeof value === "number" && !Number.isFinite(value)) {
+      // JSON.stringify would turn it into null: refuse it like the other engines do
+      throw invalid("invalid_value", `${value} is not JSON data and cannot cross to the host`);
     }
     if (typeof value === "bigint") {
       throw invalid("invalid_value", `BigInt ${value} cannot cross to the host`);
@@ -210,7 +265,7 @@
   // --- requests -------------------------------------------------------------------------------
 
   function request(op, args, fireAndForget) {
-    if (killed.has(current)) {
+    if (killed.has(current) || stopped) {
       return new NativePromise(() => {});
     }
     let body;
@@ -250,11 +305,11 @@
         promiseThen.call(request("task.wait", [this]), st.resolve, st.reject);
       }
       // the captured native then: a spell replacing Promise.prototype.then only hurts itself
-      return promiseThen.call(this, onFulfilled, onRejected);
+      return promiseThen.call(this, onFulfilled, guard(onRejected));
     }
     cancel() {
       const st = this[TSTATE];
-      if (!st.cancelled && !killed.has(current)) {
+      if (!st.cancelled && !killed.has(current) && !stopped) {
         st.cancelled = true;
         outbox.push(`["cancel",${st.rid}]`);
       }
@@ -281,7 +336,7 @@
     defineProperty(p, TSTATE, {
       value: { rid, resolve, reject, waiting: false, cancelled: false },
     });
-    if (!killed.has(current)) {
+    if (!killed.has(current) && !stopped) {
       outbox.push(`["spawn",${rid},${current},${fid},${stringify(fn.name || "task")},${body}]`);
     }
     return p;
@@ -297,7 +352,7 @@
   // --- driver entry points (called by Python) --------------------------------------------------
 
   function done(tid, ok, value) {
-    if (killed.has(tid)) {
+    if (killed.has(tid) || stopped) {
       return;
     }
     let body;
@@ -436,6 +491,8 @@
   for (const name of Object.keys(driver)) {
     standIn[name] = name === "stats" ? driver.stats : refuse(name);
   }
+  // the spell's catch clauses start with a call of this (see the engine's guard_catches)
+  standIn.caught = caught;
   defineProperty(G, "__llmspell", { value: freeze(standIn) });
 
   // --- the spell API --------------------------------------------------------------------------
@@ -557,6 +614,14 @@
       }
       handle.cancel();
     },
+  });
+
+  // A rejection handler of the spell does not catch a limit either.
+  defineProperty(Promise.prototype, "then", {
+    value: function then(onFulfilled, onRejected) {
+      return promiseThen.call(this, onFulfilled, guard(onRejected));
+    },
+    writable: true, configurable: true,
   });
 
   const globals = { Tool, Agent, Workflow, State, Event, Hook, Task, Log, print, console };

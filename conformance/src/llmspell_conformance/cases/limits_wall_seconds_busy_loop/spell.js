@@ -1,0 +1,3 @@
+await Tool.call("record", {value: "before"});
+let n = 0;
+while (true) n += 1;

@@ -1,0 +1,3 @@
+Tool.call("record", {value = "before"})
+local n = 0
+while true do n = n + 1 end
