@@ -48,7 +48,7 @@ def main() -> None:
         "",
     ]
     body = trio.run(bench_kernel.main) + "\n" + trio.run(bench_bridges.main)
-    report = "\n".join(header) + targets() + "\n" + body
+    report = "\n".join(header) + "\n" + targets() + "\n" + body
     Path(__file__).with_name("RESULTS.md").write_text(report, encoding="utf-8")
     print(report)
 
