@@ -178,11 +178,12 @@ class ToolRegistry(Registry[Tool]):
 
     def filter(self, category: str | None = None, text: str | None = None) -> list[Tool]:
         """Tools of ``category`` whose name or description contains ``text`` (case-folded)."""
-        out = []
-        for t in self.values():
-            if category is not None and t.category != category:
-                continue
-            if text and text.casefold() not in (t.name + " " + t.description).casefold():
-                continue
-            out.append(t)
-        return out
+        return [t for t in self.values() if matches(t, category, text)]
+
+
+def matches(tool: Tool, category: str | None = None, text: str | None = None) -> bool:
+    """Whether ``tool`` is of ``category`` and its name or description contains ``text``
+    (case-folded); ``None`` matches anything."""
+    if category is not None and tool.category != category:
+        return False
+    return not text or text.casefold() in (tool.name + " " + tool.description).casefold()

@@ -18,7 +18,7 @@ from llmspell.agents import LLMAgent, agent_tool
 from llmspell.errors import LlmspellError
 from llmspell.lifecycle import HookContext, HookPoint
 from llmspell.scripting.session import ScriptSession, check_seconds
-from llmspell.tools import Tool, ToolContext
+from llmspell.tools import Tool, ToolContext, matches
 from llmspell.workflows import Conditional, Loop, Parallel, Sequential, Step
 
 log = logging.getLogger("llmspell.spell")
@@ -152,7 +152,7 @@ async def tool_list(session: ScriptSession, filter: Any) -> Any:
     tools = session.run.kernel.tools.filter(spec.get("category"), spec.get("text"))
     local = [
         t for t in session.run.local_tools.values()
-        if spec.get("category") in (None, t.category)
+        if matches(t, spec.get("category"), spec.get("text"))
     ]
     return [t.spec() for t in local + tools]
 
