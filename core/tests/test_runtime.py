@@ -272,3 +272,22 @@ def test_a_malformed_tool_schema_is_reported_naming_the_tool() -> None:
     assert "'odd': parameters are not a valid JSON schema" in info.value.message
     with pytest.raises(LlmspellError, match="not a valid JSON schema"):
         tool.validate({"n": 1})
+
+
+async def test_a_skipped_state_write_changes_nothing_and_emits_no_event() -> None:
+    from llmspell.lifecycle import Skip
+
+    class ReadOnly:
+        @hookimpl
+        def llmspell_before_state_write(self, ctx: HookContext) -> Any:
+            return Skip(None) if ctx.metadata["key"] == "frozen" else None
+
+    kernel = make_kernel(plugins=[("ro", ReadOnly())])
+    async with SpellRun.open(kernel) as run:
+        sub = run.events.subscribe("state.changed")
+        await run.state_set("frozen", 1)
+        await run.state_set("free", 2)
+        assert await run.state_get("frozen") is None
+        assert sub.receive_nowait().data["key"] == "free"
+        with pytest.raises(trio.WouldBlock):
+            sub.receive_nowait()

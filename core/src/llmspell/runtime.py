@@ -227,7 +227,8 @@ class SpellRun:
             metadata={"op": op, "scope": scope, "key": key},
         )
         out = await self.hooks.guard("state_write", name, value, write, ctx=ctx)
-        await self.emit("state.changed", {"scope": scope, "key": key, "op": op})
+        if not ctx.skipped:  # a hook that skipped the write changed nothing
+            await self.emit("state.changed", {"scope": scope, "key": key, "op": op})
         return out
 
     # --- tools ---------------------------------------------------------------------------------

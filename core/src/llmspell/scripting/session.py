@@ -57,6 +57,11 @@ class TaskRecord:
         return self.result
 
 
+def is_task_ref(item: Any) -> bool:
+    """Whether ``item`` is a task handle (as opposed to a function to start)."""
+    return isinstance(item, dict) and item.get("kind") == "task"
+
+
 def handle_ref(kind: str, hid: int, **extra: Any) -> dict[str, Any]:
     """How a Python object crosses into a script: ``{"__handle": id, "kind": kind, ...}``."""
     return {"__handle": hid, "kind": kind, **extra}
@@ -144,7 +149,7 @@ class ScriptSession:
 
     def as_task(self, item: Any, what: str) -> TaskRecord:
         """A task handle, or a callback to spawn now."""
-        if isinstance(item, dict) and item.get("kind") == "task":
+        if is_task_ref(item):
             record: TaskRecord = self.resolve(item, "task")
             return record
         if callable(item):
@@ -239,7 +244,7 @@ class ScriptSession:
             yield
         except BaseException:
             for item, record in zip(items, records, strict=True):
-                if not (isinstance(item, dict) and item.get("kind") == "task"):
+                if not is_task_ref(item):
                     record.scope.cancel()
                     record.observed = True
             raise
