@@ -16,7 +16,7 @@ import trio
 
 from llmspell.errors import LlmspellError
 from llmspell.messages import Message, Result, ToolCall, Usage
-from llmspell.providers import ChatRequest, StreamChunk, ToolSpec
+from llmspell.providers import ChatRequest, ModelSpec, StreamChunk, ToolSpec, model_chain
 from llmspell.registry import check_name
 from llmspell.tools import Tool, ToolContext
 
@@ -43,6 +43,12 @@ def input_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
+def _model_spec(model: ModelSpec) -> str | tuple[str, ...]:
+    """A model string as it is, a fallback list as a tuple; ``invalid_value`` otherwise."""
+    chain = model_chain(model)
+    return model if isinstance(model, str) else chain
+
+
 @attrs.define(eq=False)
 class LLMAgent:
     """A model with instructions and tools, run as a tool-calling loop.
@@ -51,11 +57,12 @@ class LLMAgent:
     and their results (or errors, as ``{"error": {...}}``) go back to the model; the loop ends
     with the first reply without tool calls, or fails with code ``limit`` after ``max_turns``.
     With ``output_schema`` the final text must be JSON matching it; it becomes ``Result.data``.
-    ``tools`` holds :class:`Tool` objects or names of registered tools.
+    ``tools`` holds :class:`Tool` objects or names of registered tools. ``model`` is a model
+    string or a fallback chain (see :meth:`llmspell.runtime.SpellRun.llm_call`).
     """
 
     name: str = attrs.field(validator=lambda _, __, v: check_name("agent", v))
-    model: str
+    model: str | tuple[str, ...] = attrs.field(converter=_model_spec)
     instructions: str = ""
     description: str = ""
     tools: list[Tool | str] = attrs.field(factory=list)
@@ -93,7 +100,7 @@ class LLMAgent:
         calls: list[dict[str, Any]] = []
         for _ in range(self.max_turns):
             request = ChatRequest(
-                model=self.model,
+                model=model_chain(self.model)[0],
                 messages=list(messages),
                 tools=specs,
                 output_schema=self.output_schema,

@@ -3,7 +3,9 @@
 Two kinds of hooks:
 
 **Registration hooks** are called once, when the kernel loads its plugins. Each receives a
-registry and adds components to it; the kernel records which plugin added what.
+registry and adds components to it; the kernel records which plugin added what. An
+implementation may also take ``config``: the merged ``llmspell.toml``
+(:class:`llmspell.config.Config`) — e.g. a provider plugin reads ``config.provider("openai")``.
 
 **Lifecycle hooks** are called around every operation of a run. Each receives one
 :class:`llmspell.lifecycle.HookContext` (``ctx``) and returns ``None`` to continue, or an action
@@ -35,6 +37,7 @@ import pluggy
 if TYPE_CHECKING:
     import click
 
+    from llmspell.config import Config
     from llmspell.lifecycle import HookContext
     from llmspell.registry import Registry
     from llmspell.tools import ToolRegistry
@@ -47,29 +50,29 @@ hookspec = pluggy.HookspecMarker(PROJECT)
 
 
 @hookspec
-def llmspell_register_tools(registry: ToolRegistry) -> None:
+def llmspell_register_tools(registry: ToolRegistry, config: Config) -> None:
     """Add :class:`llmspell.tools.Tool` objects with ``registry.register(tool)``."""
 
 
 @hookspec
-def llmspell_register_agents(registry: Registry[Any]) -> None:
+def llmspell_register_agents(registry: Registry[Any], config: Config) -> None:
     """Add agent types: ``registry.add(name, factory)`` where ``factory(**spec) -> Agent``."""
 
 
 @hookspec
-def llmspell_register_providers(registry: Registry[Any]) -> None:
+def llmspell_register_providers(registry: Registry[Any], config: Config) -> None:
     """Add model providers: ``registry.add(name, provider)``; ``name`` is the prefix of model
     strings such as ``name/model``."""
 
 
 @hookspec
-def llmspell_register_engines(registry: Registry[Any]) -> None:
+def llmspell_register_engines(registry: Registry[Any], config: Config) -> None:
     """Add script engines: ``registry.add(name, engine)``; ``engine.extensions`` lists the file
     extensions (``".lua"``) it runs."""
 
 
 @hookspec
-def llmspell_register_workflows(registry: Registry[Any]) -> None:
+def llmspell_register_workflows(registry: Registry[Any], config: Config) -> None:
     """Add workflow kinds: ``registry.add(name, factory)`` where ``factory(**spec) -> Workflow``."""
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pluggy
 
+from llmspell.config import Config
 from llmspell.lifecycle import HookDispatcher
 from llmspell.plugins import PluginFailure, PluginInfo, PluginLoader, new_plugin_manager
 from llmspell.providers import ProviderRegistry
@@ -33,8 +34,11 @@ class Kernel:
     owner; a registration hook that raises is recorded in :attr:`failures` and the kernel goes on.
     """
 
-    def __init__(self, pm: pluggy.PluginManager | None = None) -> None:
+    def __init__(
+        self, pm: pluggy.PluginManager | None = None, config: Config | None = None
+    ) -> None:
         self.pm = pm or new_plugin_manager()
+        self.config = config if config is not None else Config()
         self.loader = PluginLoader(self.pm)
         self.tools = ToolRegistry()
         self.agents: Registry[Any] = Registry("agent type")
@@ -50,11 +54,16 @@ class Kernel:
         entry_points: bool = True,
         plugins: Iterable[tuple[str, object]] = (),
         env: Mapping[str, str] | None = None,
+        config: Config | None = None,
     ) -> Kernel:
         """A kernel with the entry-point plugins (filtered by ``LLMSPELL_LOAD_PLUGINS`` and
         ``LLMSPELL_DISABLE_PLUGINS`` from ``env``, default ``os.environ``) and ``plugins``
-        (``(name, plugin)`` pairs) registered and their components in the registries."""
-        kernel = cls()
+        (``(name, plugin)`` pairs) registered and their components in the registries.
+        ``config`` is what registration hooks that ask for it receive; by default the
+        ``llmspell.toml`` files (:meth:`Config.load`) when entry points are loaded, else empty."""
+        if config is None:
+            config = Config.load(env=env) if entry_points else Config()
+        kernel = cls(config=config)
         if entry_points:
             kernel.loader.load_entry_points(os.environ if env is None else env)
         for name, plugin in plugins:
@@ -104,7 +113,8 @@ class Kernel:
                     continue
                 registry.current_owner = plugin_name
                 try:
-                    outcome = impl.function(registry=registry)
+                    available = {"registry": registry, "config": self.config}
+                    outcome = impl.function(**{a: available[a] for a in impl.argnames})
                     if inspect.isawaitable(outcome):
                         close = getattr(outcome, "close", None)
                         if close is not None:

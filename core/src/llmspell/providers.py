@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import attrs
@@ -73,10 +74,29 @@ class StreamChunk:
     finish_reason: str | None = None
 
 
+@attrs.define(frozen=True)
+class ProviderStatus:
+    """Whether a provider can be used now, and why (``"OPENAI_API_KEY is not set"``). Never
+    contains a secret."""
+
+    usable: bool
+    detail: str = ""
+
+
 @runtime_checkable
 class Provider(Protocol):
     """A model provider. ``chat`` returns a whole reply; ``stream`` yields chunks whose texts
-    concatenate to the reply's text. Failures raise ``LlmspellError("provider_error", ...)``."""
+    concatenate to the reply's text. Failures raise ``LlmspellError("provider_error", ...)``.
+
+    Optional members, looked up with ``getattr``:
+
+    - ``status() -> ProviderStatus``: usable now (credentials present, model file found ...);
+      a provider without it counts as usable.
+    - ``models() -> list[str]``: model names it knows (an empty list: it takes any name).
+    - ``default_model: str`` and ``default_rank: int``: a provider with a ``default_model``
+      is a candidate for the model of agents that name none; the usable candidate with the
+      highest rank wins (hosted providers with a key rank above the embedded model).
+    """
 
     name: str
     capabilities: Capabilities
@@ -84,6 +104,31 @@ class Provider(Protocol):
     async def chat(self, request: ChatRequest) -> ChatResponse: ...
 
     def stream(self, request: ChatRequest) -> AsyncIterator[StreamChunk]: ...
+
+
+def provider_status(provider: Provider) -> ProviderStatus:
+    """``provider.status()`` if it has one, else usable."""
+    status = getattr(provider, "status", None)
+    return status() if status is not None else ProviderStatus(True, "")
+
+
+#: A model string ``"provider/model"``, or a fallback chain of them tried in order.
+ModelSpec = str | Sequence[str]
+
+
+def model_chain(model: ModelSpec) -> tuple[str, ...]:
+    """The model strings of ``model`` in fallback order; ``invalid_value`` for anything that is
+    not a model string or a non-empty list of them."""
+    chain = (model,) if isinstance(model, str) else tuple(model)
+    if not chain or not all(isinstance(m, str) for m in chain):
+        raise LlmspellError(
+            "invalid_value",
+            f"model must be 'provider/model' or a non-empty list of them, got {model!r}",
+            {"model": repr(model)},
+        )
+    for item in chain:
+        split_model(item)
+    return chain
 
 
 def split_model(model: str) -> tuple[str, str]:
@@ -111,3 +156,34 @@ class ProviderRegistry(Registry[Provider]):
         if prefix not in self:
             raise not_found("provider", prefix, self.names())
         return self.get(prefix), name
+
+    def default_model(
+        self, configured: Sequence[str] = (), env: Mapping[str, str] | None = None
+    ) -> tuple[str, ...]:
+        """The model chain of agents that name none: ``$LLMSPELL_MODEL`` (comma-separated for a
+        chain), else ``configured`` (the config's ``default_model``), else the usable provider
+        with the highest ``default_rank`` that has a ``default_model``. ``config_error`` when
+        there is none."""
+        env = os.environ if env is None else env
+        if env.get("LLMSPELL_MODEL"):
+            return model_chain([m.strip() for m in env["LLMSPELL_MODEL"].split(",") if m.strip()])
+        if configured:
+            return model_chain(list(configured))
+        candidates = sorted(
+            (p for p in self.values() if getattr(p, "default_model", None)),
+            key=lambda p: -int(getattr(p, "default_rank", 0)),
+        )
+        unusable = []
+        for provider in candidates:
+            status = provider_status(provider)
+            if status.usable:
+                return (f"{provider.name}/{provider.default_model}",)  # type: ignore[attr-defined]
+            unusable.append(f"{provider.name}: {status.detail}")
+        raise LlmspellError(
+            "config_error",
+            "no model given and no default model configured"
+            + (f" (unusable: {'; '.join(unusable)})" if unusable else ""),
+            {"setting": "default_model"},
+            hint="pass model = 'provider/name', set LLMSPELL_MODEL, set default_model in "
+            "llmspell.toml, or install llmspell-local for the embedded model",
+        )

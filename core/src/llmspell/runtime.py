@@ -8,7 +8,6 @@ wall-time limit) cancels everything in flight.
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -23,7 +22,7 @@ from llmspell.events import Event, EventBus
 from llmspell.kernel import Kernel
 from llmspell.lifecycle import Cancel, HookContext, HookDispatcher, HookPoint
 from llmspell.messages import Message, Result, ToolCall, Usage
-from llmspell.providers import ChatRequest, ChatResponse, StreamChunk
+from llmspell.providers import ChatRequest, ChatResponse, ModelSpec, StreamChunk, model_chain
 from llmspell.security import SecurityPolicy
 from llmspell.state import MemoryBackend, StateBackend, parse_scope
 from llmspell.tools import Tool, ToolContext
@@ -32,6 +31,8 @@ from llmspell.tools import Tool, ToolContext
 Approver = Callable[[Tool, dict[str, Any]], Awaitable[bool]]
 
 DEFAULT_SCOPE = "global"
+#: Failures after which a fallback chain moves on to its next model.
+FALLBACK_CODES = frozenset({"provider_error", "not_found", "config_error"})
 
 
 @attrs.define(eq=False)
@@ -130,17 +131,10 @@ class SpellRun:
         await run.emit("spell.finished", {"spell": name, "run_id": run.run_id})
         run.events.close()
 
-    def default_model(self) -> str:
-        """The model of agents that name none: ``$LLMSPELL_MODEL``."""
-        model = os.environ.get("LLMSPELL_MODEL")
-        if not model:
-            raise LlmspellError(
-                "config_error",
-                "no model given and no default model configured",
-                {"setting": "LLMSPELL_MODEL"},
-                hint="pass model = 'provider/name' or set LLMSPELL_MODEL",
-            )
-        return model
+    def default_model(self) -> tuple[str, ...]:
+        """The model chain of agents that name none (see
+        :meth:`llmspell.providers.ProviderRegistry.default_model`)."""
+        return self.kernel.providers.default_model(self.kernel.config.default_model)
 
     # --- tasks ---------------------------------------------------------------------------------
 
@@ -289,58 +283,105 @@ class SpellRun:
 
     # --- models --------------------------------------------------------------------------------
 
-    async def llm_call(self, model: str, request: ChatRequest) -> ChatResponse:
-        """One provider call through the ``llm_call`` hooks; ``model`` is ``provider/model``."""
-        provider, model_name = self.kernel.providers.resolve(model)
+    async def llm_call(self, model: ModelSpec, request: ChatRequest) -> ChatResponse:
+        """One provider call through the ``llm_call`` hooks. ``model`` is ``provider/model`` or
+        a fallback chain: on a provider failure (after that provider's own retries), a missing
+        provider or an unusable one, the next model is tried and ``llm.fallback`` emitted; the
+        last failure is raised with every attempt in its ``details["attempts"]``."""
 
-        async def call(req: ChatRequest) -> ChatResponse:
-            try:
-                return await provider.chat(attrs.evolve(req, model=model_name))
-            except LlmspellError:
-                raise
-            except Exception as exc:
-                raise _provider_failure(model, exc) from exc
+        async def one(name: str) -> ChatResponse:
+            provider, model_name = self.kernel.providers.resolve(name)
 
-        return await self._llm_guard(model, request, call)
+            async def call(req: ChatRequest) -> ChatResponse:
+                try:
+                    return await provider.chat(attrs.evolve(req, model=model_name))
+                except LlmspellError:
+                    raise
+                except Exception as exc:
+                    raise _provider_failure(name, exc) from exc
+
+            return await self._llm_guard(name, request, call)
+
+        return await self._with_fallback(model, one, lambda: False)
 
     async def llm_stream(
         self,
-        model: str,
+        model: ModelSpec,
         request: ChatRequest,
         on_chunk: Callable[[StreamChunk], Awaitable[None] | None],
     ) -> ChatResponse:
         """Like :meth:`llm_call`, streaming: ``on_chunk`` sees every chunk as it arrives; the
-        assembled response goes through the after hooks."""
-        provider, model_name = self.kernel.providers.resolve(model)
+        assembled response goes through the after hooks. A fallback happens only while no
+        chunk has reached ``on_chunk``."""
+        delivered = False
 
-        async def call(req: ChatRequest) -> ChatResponse:
-            text: list[str] = []
-            calls: list[ToolCall] = []
-            usage, finish = Usage(), "stop"
-            chunks = provider.stream(attrs.evolve(req, model=model_name)).__aiter__()
-            while True:
+        async def one(name: str) -> ChatResponse:
+            nonlocal delivered
+            provider, model_name = self.kernel.providers.resolve(name)
+
+            async def call(req: ChatRequest) -> ChatResponse:
+                nonlocal delivered
+                text: list[str] = []
+                calls: list[ToolCall] = []
+                usage, finish = Usage(), "stop"
+                chunks = provider.stream(attrs.evolve(req, model=model_name)).__aiter__()
                 try:
-                    chunk = await chunks.__anext__()
-                except StopAsyncIteration:
-                    break
-                except LlmspellError:
-                    raise
-                except Exception as exc:
-                    raise _provider_failure(model, exc) from exc
-                text.append(chunk.text)
-                calls.extend(chunk.tool_calls)
-                usage = chunk.usage or usage
-                finish = chunk.finish_reason or finish
-                out = on_chunk(chunk)  # the caller's errors are its own, not the provider's
-                if out is not None:
-                    await out
-            message = Message("assistant", "".join(text), tool_calls=tuple(calls))
-            return ChatResponse(message, usage, finish, model_name)
+                    while True:
+                        try:
+                            chunk = await chunks.__anext__()
+                        except StopAsyncIteration:
+                            break
+                        except LlmspellError:
+                            raise
+                        except Exception as exc:
+                            raise _provider_failure(name, exc) from exc
+                        text.append(chunk.text)
+                        calls.extend(chunk.tool_calls)
+                        usage = chunk.usage or usage
+                        finish = chunk.finish_reason or finish
+                        delivered = True
+                        out = on_chunk(chunk)  # the caller's errors are its own
+                        if out is not None:
+                            await out
+                finally:
+                    close = getattr(chunks, "aclose", None)
+                    if close is not None:
+                        with trio.CancelScope(shield=True):
+                            await close()
+                message = Message("assistant", "".join(text), tool_calls=tuple(calls))
+                return ChatResponse(message, usage, finish, model_name)
 
-        return await self._llm_guard(model, request, call)
+            return await self._llm_guard(name, request, call)
+
+        return await self._with_fallback(model, one, lambda: delivered)
+
+    async def _with_fallback(
+        self,
+        model: ModelSpec,
+        one: Callable[[str], Awaitable[ChatResponse]],
+        committed: Callable[[], bool],
+    ) -> ChatResponse:
+        chain = model_chain(model)
+        attempts: list[dict[str, Any]] = []
+        for index, name in enumerate(chain):
+            try:
+                return await one(name)
+            except LlmspellError as err:
+                attempts.append({"model": name, "code": err.code, "message": err.message})
+                last = index == len(chain) - 1
+                if last or committed() or err.code not in FALLBACK_CODES:
+                    if len(chain) > 1:
+                        err.details.setdefault("attempts", attempts)
+                    raise
+                await self.emit(
+                    "llm.fallback",
+                    {"model": name, "next": chain[index + 1], "error": err.to_dict()},
+                )
+        raise AssertionError("unreachable: the last model re-raises")
 
     async def _llm_guard(
-        self, model: str, request: ChatRequest, call: Callable[[ChatRequest], Awaitable[Any]]
+        self,
+        model: str, request: ChatRequest, call: Callable[[ChatRequest], Awaitable[Any]]
     ) -> ChatResponse:
         started = time.monotonic()
         await self.emit("llm.request", {"model": model, "messages": len(request.messages)})
