@@ -64,14 +64,29 @@ class ChatResponse:
 
 
 @attrs.define(frozen=True)
+class ToolCallDelta:
+    """A piece of a tool call as it streams: ``index`` tells the calls of one reply apart;
+    ``id`` and ``name`` come with the first piece; ``arguments`` is the next fragment of the
+    arguments' JSON text."""
+
+    index: int
+    id: str | None = None
+    name: str | None = None
+    arguments: str = ""
+
+
+@attrs.define(frozen=True)
 class StreamChunk:
-    """A piece of a streamed reply: a text delta, finished tool calls, and on the last chunk the
-    usage and finish reason."""
+    """A piece of a streamed reply: a text delta, tool-call fragments as they arrive
+    (``tool_deltas``), tool calls once complete (``tool_calls``), and on the last chunk the usage
+    and finish reason. Only ``text`` and ``tool_calls`` make up the reply; the deltas are for
+    showing progress."""
 
     text: str = ""
     tool_calls: tuple[ToolCall, ...] = ()
     usage: Usage | None = None
     finish_reason: str | None = None
+    tool_deltas: tuple[ToolCallDelta, ...] = ()
 
 
 @attrs.define(frozen=True)

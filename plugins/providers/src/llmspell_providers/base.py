@@ -1,0 +1,245 @@
+"""What every HTTP provider shares: settings from the config, the API key from the environment,
+status, the client layer and costs. A wire protocol subclasses :class:`HttpProvider` and writes
+its request body, its reply parser and its stream decoder."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any, ClassVar
+
+import attrs
+import httpx
+from httpx_sse import ServerSentEvent
+
+from llmspell.config import Table
+from llmspell.errors import LlmspellError
+from llmspell.messages import Usage
+from llmspell.providers import (
+    Capabilities,
+    ChatRequest,
+    ChatResponse,
+    ProviderStatus,
+    StreamChunk,
+)
+from llmspell_providers.http import HttpClient, HttpSettings
+from llmspell_providers.prices import PriceTable
+
+#: Settings of ``[providers.NAME]`` that every HTTP provider reads.
+COMMON_KEYS = (
+    "protocol",
+    "base_url",
+    "api_key_env",
+    "models",
+    "default_model",
+    "free",
+    "timeout",
+    "connect_timeout",
+    "max_retries",
+    "backoff_initial",
+    "backoff_max",
+    "retry_after_max",
+    "requests_per_minute",
+    "tokens_per_minute",
+)
+
+
+@attrs.define(frozen=True)
+class ProviderSpec:
+    """A provider as configured: everything but the secret, which stays in the environment
+    variable named ``api_key_env`` until a request is built."""
+
+    name: str
+    protocol: str
+    http: HttpSettings
+    api_key_env: str | None = None
+    key_required: bool = True
+    models: tuple[str, ...] = ()
+    default_model: str | None = None
+    default_rank: int = 0
+    free: bool = False
+
+    def merged(self, table: Table) -> ProviderSpec:
+        """This spec with the settings of its ``[providers.NAME]`` table applied."""
+        table.check_keys(COMMON_KEYS)
+        h = self.http
+        http = HttpSettings(
+            base_url=table.get("base_url", str, h.base_url),
+            timeout=table.positive("timeout", h.timeout) or h.timeout,
+            connect_timeout=table.positive("connect_timeout", h.connect_timeout)
+            or h.connect_timeout,
+            max_retries=_non_negative(table, "max_retries", h.max_retries),
+            backoff_initial=table.positive("backoff_initial", h.backoff_initial)
+            or h.backoff_initial,
+            backoff_max=table.positive("backoff_max", h.backoff_max) or h.backoff_max,
+            retry_after_max=table.positive("retry_after_max", h.retry_after_max)
+            or h.retry_after_max,
+            requests_per_minute=table.positive("requests_per_minute", h.requests_per_minute),
+            tokens_per_minute=table.positive("tokens_per_minute", h.tokens_per_minute),
+        )
+        if not http.base_url.startswith(("http://", "https://")):
+            raise table.error("base_url", f"must start with http:// or https://, got "
+                              f"{http.base_url!r}")
+        models = table.get("models", list, list(self.models))
+        if not all(isinstance(m, str) for m in models):
+            raise table.error("models", f"must be a list of model names, got {models!r}")
+        env = table.get("api_key_env", str, self.api_key_env or "")
+        return attrs.evolve(
+            self,
+            http=http,
+            api_key_env=env or None,
+            key_required=self.key_required or "api_key_env" in table,
+            models=tuple(models),
+            default_model=table.get("default_model", str, self.default_model or "") or None,
+            free=table.get("free", bool, self.free),
+        )
+
+
+def _non_negative(table: Table, key: str, default: int) -> int:
+    value = table.get(key, int, default)
+    if value < 0:
+        raise table.error(key, f"must be 0 or more, got {value!r}")
+    return value
+
+
+def estimate_tokens(body: Mapping[str, Any], max_tokens: int | None) -> int:
+    """A rough token count of a request (four characters per token) plus its output budget,
+    reserved against a tokens-per-minute limit until the real usage is known."""
+    return len(json.dumps(body, ensure_ascii=False)) // 4 + (max_tokens or 0)
+
+
+class HttpProvider:
+    """A provider reached over HTTP. Subclasses set :attr:`protocol` and implement
+    :meth:`chat_body`, :meth:`parse_reply`, :meth:`parse_stream` and :meth:`auth_headers`."""
+
+    protocol: ClassVar[str] = ""
+    chat_path: ClassVar[str] = ""
+    capabilities = Capabilities(tools=True, json_schema=True, streaming=True)
+
+    def __init__(
+        self,
+        spec: ProviderSpec,
+        prices: PriceTable,
+        *,
+        env: Mapping[str, str] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.spec = spec
+        self.name = spec.name
+        self.prices = prices
+        self._env = os.environ if env is None else env
+        self.client = HttpClient(spec.name, spec.http, self._headers, transport=transport)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r}, {self.spec.http.base_url!r})"
+
+    # --- what the kernel asks -----------------------------------------------------------------
+
+    @property
+    def default_model(self) -> str | None:
+        return self.spec.default_model
+
+    @property
+    def default_rank(self) -> int:
+        return self.spec.default_rank
+
+    def models(self) -> list[str]:
+        return list(self.spec.models)
+
+    def status(self) -> ProviderStatus:
+        """Usable when its key variable is set (or it needs none); never reveals the key."""
+        env_name = self.spec.api_key_env
+        if env_name and self._env.get(env_name):
+            return ProviderStatus(True, f"{env_name} is set")
+        if self.spec.key_required:
+            return ProviderStatus(False, f"{env_name or 'api_key_env'} is not set")
+        return ProviderStatus(True, f"no key needed ({self.spec.http.base_url})")
+
+    # --- keys and headers ---------------------------------------------------------------------
+
+    def api_key(self) -> str | None:
+        """The key from the environment, or ``config_error`` naming the variable when a
+        required key is missing."""
+        env_name = self.spec.api_key_env
+        key = self._env.get(env_name) if env_name else None
+        if not key and self.spec.key_required:
+            raise LlmspellError(
+                "config_error",
+                f"provider {self.name!r} needs an API key: set {env_name or 'api_key_env'}",
+                {"provider": self.name, "setting": env_name},
+                hint=f"export {env_name}=... or pick another model",
+            )
+        return key or None
+
+    def auth_headers(self, key: str | None) -> dict[str, str]:
+        raise NotImplementedError
+
+    def _headers(self) -> dict[str, str]:
+        return self.auth_headers(self.api_key())
+
+    # --- the protocol -------------------------------------------------------------------------
+
+    def chat_body(self, request: ChatRequest, stream: bool) -> tuple[str, dict[str, Any]]:
+        """The path and JSON body for ``request``."""
+        raise NotImplementedError
+
+    def parse_reply(self, data: dict[str, Any], request: ChatRequest) -> ChatResponse:
+        raise NotImplementedError
+
+    def parse_stream(
+        self, events: AsyncIterator[ServerSentEvent], request: ChatRequest
+    ) -> AsyncIterator[StreamChunk]:
+        raise NotImplementedError
+
+    def malformed(self, request: ChatRequest, what: str) -> LlmspellError:
+        """``provider_error`` for a reply that does not follow the protocol."""
+        return LlmspellError(
+            "provider_error",
+            f"{self.name}: malformed reply: {what}",
+            {"provider": self.name, "model": request.model, "reason": "malformed"},
+        )
+
+    def priced(self, request: ChatRequest, usage: Usage) -> Usage:
+        if self.spec.free:
+            return attrs.evolve(usage, cost=0.0)
+        return self.prices.priced(f"{self.name}/{request.model}", usage)
+
+    # --- Provider -----------------------------------------------------------------------------
+
+    async def chat(self, request: ChatRequest) -> ChatResponse:
+        self.api_key()  # a missing key fails before any connection
+        path, body = self.chat_body(request, stream=False)
+        estimate = estimate_tokens(body, request.max_tokens)
+        data, settle = await self.client.post_json(
+            path, body, model=request.model, estimated_tokens=estimate
+        )
+        try:
+            response = self.parse_reply(data, request)
+        except LlmspellError:
+            raise
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+            raise self.malformed(request, f"{type(exc).__name__}: {exc}") from None
+        settle(response.usage.total_tokens)
+        return attrs.evolve(response, usage=self.priced(request, response.usage))
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamChunk]:
+        self.api_key()
+        path, body = self.chat_body(request, stream=True)
+        estimate = estimate_tokens(body, request.max_tokens)
+        async with self.client.stream_events(
+            path, body, model=request.model, estimated_tokens=estimate
+        ) as events:
+            try:
+                async for chunk in self.parse_stream(events, request):
+                    if chunk.usage is not None:
+                        self.client.limiter.settle(estimate, chunk.usage.total_tokens)
+                        chunk = attrs.evolve(chunk, usage=self.priced(request, chunk.usage))
+                    yield chunk
+            except LlmspellError:
+                raise
+            except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+                raise self.malformed(request, f"{type(exc).__name__}: {exc}") from None
+
+
+ProviderFactory = Callable[[ProviderSpec, PriceTable], HttpProvider]
