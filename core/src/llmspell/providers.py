@@ -33,11 +33,17 @@ class ToolSpec:
 
 @attrs.define
 class ChatRequest:
-    """One call to a chat model. ``model`` is the provider's own model name (no prefix)."""
+    """One call to a chat model. ``model`` is the provider's own model name (no prefix).
+
+    ``tool_choice`` is ``None`` (the provider's default, normally ``"auto"``), ``"auto"``,
+    ``"none"`` (answer in text), ``"required"`` (call some tool) or the name of the one tool the
+    model must call.
+    """
 
     model: str
     messages: list[Message]
     tools: list[ToolSpec] = attrs.field(factory=list)
+    tool_choice: str | None = None
     output_schema: dict[str, Any] | None = None
     temperature: float | None = None
     max_tokens: int | None = None

@@ -114,7 +114,7 @@ async def test_several_tool_calls_in_one_reply(wire: WireServer) -> None:
         {"id": "b", "name": "add", "arguments": {"x": 3, "y": 4}},
     ])))
     tools = [ToolSpec("add", "adds", {"type": "object", "properties": {}})]
-    response = await provider(wire).chat(request(tools=tools))
+    response = await provider(wire).chat(request(tools=tools, tool_choice="add"))
     assert response.tool_calls == (
         ToolCall("a", "add", {"x": 1, "y": 2}), ToolCall("b", "add", {"x": 3, "y": 4})
     )
@@ -123,6 +123,8 @@ async def test_several_tool_calls_in_one_reply(wire: WireServer) -> None:
         {"type": "function", "function": {"name": "add", "description": "adds",
                                           "parameters": {"type": "object", "properties": {}}}}
     ]
+    assert wire.requests[0].body["tool_choice"] == {"type": "function",
+                                                    "function": {"name": "add"}}
 
 
 async def test_streamed_tool_calls_split_across_chunks(wire: WireServer) -> None:

@@ -91,6 +91,11 @@ class OpenAIProvider(HttpProvider):
                 }
                 for t in request.tools
             ]
+            if request.tool_choice in ("auto", "none", "required"):
+                body["tool_choice"] = request.tool_choice
+            elif request.tool_choice is not None:
+                body["tool_choice"] = {"type": "function",
+                                       "function": {"name": request.tool_choice}}
         if request.output_schema is not None:
             body["response_format"] = {
                 "type": "json_schema",
