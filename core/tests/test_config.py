@@ -103,3 +103,15 @@ def test_registration_hooks_that_ask_for_config_receive_it() -> None:
     config = parse({"providers": {"mine": {"base_url": "http://127.0.0.1:9"}}})
     Kernel.load(entry_points=False, plugins=[("mine", Plugin())], config=config)
     assert seen == ["http://127.0.0.1:9"]
+
+
+def test_a_config_error_raised_while_registering_reaches_the_user() -> None:
+    class Plugin:
+        @hookimpl
+        def llmspell_register_providers(self, registry, config):  # type: ignore[no-untyped-def]
+            config.provider("mine").positive("timeout", 1.0)
+
+    config = parse({"providers": {"mine": {"timeout": 0}}})
+    with pytest.raises(LlmspellError) as info:
+        Kernel.load(entry_points=False, plugins=[("mine", Plugin())], config=config)
+    assert info.value.details["key"] == "providers.mine.timeout"

@@ -10,6 +10,7 @@ from typing import Any
 import pluggy
 
 from llmspell.config import Config
+from llmspell.errors import LlmspellError
 from llmspell.lifecycle import HookDispatcher
 from llmspell.plugins import PluginFailure, PluginInfo, PluginLoader, new_plugin_manager
 from llmspell.providers import ProviderRegistry
@@ -31,7 +32,9 @@ class Kernel:
 
     Build it with :meth:`load` (entry points plus any extra plugin objects). Registries are filled
     by calling each plugin's registration hooks one plugin at a time, so every component knows its
-    owner; a registration hook that raises is recorded in :attr:`failures` and the kernel goes on.
+    owner; a registration hook that raises is recorded in :attr:`failures`, its plugin withdrawn,
+    and the kernel goes on — except for a ``config_error`` (a malformed setting of the user's
+    llmspell.toml), which is raised so that the user sees it.
     """
 
     def __init__(
@@ -131,6 +134,8 @@ class Kernel:
                     )
                     registry.current_owner = "api"
                     self._withdraw(plugin_name, plugin)
+                    if isinstance(exc, LlmspellError) and exc.code == "config_error":
+                        raise  # the user's llmspell.toml is wrong: say so, naming the key
                     return
                 finally:
                     registry.current_owner = "api"

@@ -24,6 +24,7 @@ LAZY_COMMANDS = {
     "exec": "llmspell.cli.exec_cmd:exec_",
     "repl": "llmspell.cli.exec_cmd:repl",
     "plugins": "llmspell.cli.plugins_cmd:plugins",
+    "providers": "llmspell.cli.providers_cmd:providers",
     "tools": "llmspell.cli.tools_cmd:tools",
     "state": "llmspell.cli.state_cmd:state",
     "install": "llmspell.cli.install_cmd:install",

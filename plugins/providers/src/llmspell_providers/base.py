@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 import attrs
 import httpx
+import trio
 from httpx_sse import ServerSentEvent
 
 from llmspell.config import Table
@@ -23,7 +24,7 @@ from llmspell.providers import (
     ProviderStatus,
     StreamChunk,
 )
-from llmspell_providers.http import HttpClient, HttpSettings
+from llmspell_providers.http import HttpClient, HttpSettings, error_message
 from llmspell_providers.prices import PriceTable
 
 #: Settings of ``[providers.NAME]`` that every HTTP provider reads.
@@ -155,6 +156,23 @@ class HttpProvider:
         if self.spec.key_required:
             return ProviderStatus(False, f"{env_name or 'api_key_env'} is not set")
         return ProviderStatus(True, f"no key needed ({self.spec.http.base_url})")
+
+    async def probe(self) -> ProviderStatus:
+        """Contact the server (``GET {base_url}/models``, no retries): usable only if it answers
+        with success, which proves the URL and the key. Never raises."""
+        status = self.status()
+        if not status.usable:
+            return status
+        url = self.spec.http.base_url
+        try:
+            with trio.fail_after(self.spec.http.connect_timeout + 5.0):
+                response = await self.client.client().get("models", headers=self._headers())
+        except (httpx.TransportError, trio.TooSlowError) as exc:
+            return ProviderStatus(False, f"cannot reach {url}: {type(exc).__name__}")
+        if response.status_code >= 300:
+            return ProviderStatus(False, f"{url} answered {response.status_code}: "
+                                         f"{error_message(response.content, 120)}")
+        return ProviderStatus(True, f"{url} answered")
 
     # --- keys and headers ---------------------------------------------------------------------
 
