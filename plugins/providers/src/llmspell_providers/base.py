@@ -166,7 +166,8 @@ class HttpProvider:
         url = self.spec.http.base_url
         try:
             with trio.fail_after(self.spec.http.connect_timeout + 5.0):
-                response = await self.client.client().get("models", headers=self._headers())
+                with self.client.lease() as client:
+                    response = await client.get("models", headers=self._headers())
         except (httpx.TransportError, trio.TooSlowError) as exc:
             return ProviderStatus(False, f"cannot reach {url}: {type(exc).__name__}")
         if response.status_code >= 300:

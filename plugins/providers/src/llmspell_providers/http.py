@@ -14,11 +14,13 @@ and closed by a system task when that run ends; a cancelled request closes its c
 from __future__ import annotations
 
 import email.utils
+import functools
 import json
 import math
+import ssl
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import attrs
@@ -31,6 +33,20 @@ from llmspell.errors import LlmspellError
 from llmspell_providers.ratelimit import RateLimiter
 
 RETRY_STATUSES = frozenset({408, 409, 429})
+#: The most requests one httpx client serves at once (see :meth:`HttpClient.lease`).
+REQUESTS_PER_CLIENT = 8
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """One TLS context for every client of the process (loading the CA bundle takes ~50 ms)."""
+    return httpx.create_ssl_context()
+
+
+@attrs.define(eq=False)
+class _Pool:
+    client: httpx.AsyncClient
+    busy: int = 0
 
 
 @attrs.define(frozen=True)
@@ -188,39 +204,58 @@ class HttpClient:
         self._headers = headers
         self._transport = transport
         self.limiter = RateLimiter(settings.requests_per_minute, settings.tokens_per_minute)
-        self._clients: dict[object, httpx.AsyncClient] = {}
+        self._pools: dict[object, list[_Pool]] = {}
 
     def __repr__(self) -> str:
         return f"HttpClient({self.provider!r}, {self.settings.base_url!r})"
 
     # --- clients per trio run -----------------------------------------------------------------
 
-    def client(self) -> httpx.AsyncClient:
-        """This trio run's client, opened on first use and closed when the run ends."""
-        token = trio.lowlevel.current_trio_token()
-        client = self._clients.get(token)
-        if client is None:
-            s = self.settings
-            client = httpx.AsyncClient(
-                base_url=s.base_url.rstrip("/") + "/",
-                timeout=httpx.Timeout(s.timeout, connect=s.connect_timeout),
-                transport=self._transport,
-                follow_redirects=False,
-            )
-            self._clients[token] = client
-            trio.lowlevel.spawn_system_task(self._close_at_run_end, token, client)
-        return client
+    def _open_client(self) -> httpx.AsyncClient:
+        s = self.settings
+        return httpx.AsyncClient(
+            base_url=s.base_url.rstrip("/") + "/",
+            verify=tls_context() if s.base_url.startswith("https:") else False,
+            timeout=httpx.Timeout(s.timeout, connect=s.connect_timeout),
+            transport=self._transport,
+            follow_redirects=False,
+        )
 
-    async def _close_at_run_end(self, token: object, client: httpx.AsyncClient) -> None:
+    @contextmanager
+    def lease(self) -> Iterator[httpx.AsyncClient]:
+        """A client of this trio run for one request (or one stream, for as long as it is
+        open). The run's clients are opened on demand and closed when the run ends.
+
+        httpcore's connection pool does work proportional to requests x connections on every
+        change, so a pool never serves more than :data:`REQUESTS_PER_CLIENT` requests at once:
+        the least busy client is leased, and a new one opened when all are full.
+        """
+        token = trio.lowlevel.current_trio_token()
+        pools = self._pools.get(token)
+        if pools is None:
+            pools = self._pools[token] = []
+            trio.lowlevel.spawn_system_task(self._close_at_run_end, token, pools)
+        pool = min(pools, key=lambda p: p.busy, default=None)
+        if pool is None or pool.busy >= REQUESTS_PER_CLIENT:
+            pool = _Pool(self._open_client())
+            pools.append(pool)
+        pool.busy += 1
+        try:
+            yield pool.client
+        finally:
+            pool.busy -= 1
+
+    async def _close_at_run_end(self, token: object, pools: list[_Pool]) -> None:
         try:
             await trio.sleep_forever()
         finally:
-            self._clients.pop(token, None)
+            self._pools.pop(token, None)
             with trio.CancelScope(shield=True):
-                try:
-                    await client.aclose()
-                except Exception:  # a system task must not crash the run it outlives
-                    pass
+                for pool in pools:
+                    try:
+                        await pool.client.aclose()
+                    except Exception:  # a system task must not crash the run it outlives
+                        pass
 
     # --- requests -----------------------------------------------------------------------------
 
@@ -269,8 +304,9 @@ class HttpClient:
 
     async def _post_once(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         try:
-            response = await self.client().post(path, json=body, headers=self._headers())
-            content = response.content
+            with self.lease() as client:
+                response = await client.post(path, json=body, headers=self._headers())
+                content = response.content
         except httpx.TransportError as exc:
             raise transport_failure(exc, self.settings) from None
         if response.status_code >= 300:
@@ -300,23 +336,25 @@ class HttpClient:
         ``provider_error``. Leaving the block (also by cancellation) closes the connection."""
         attempts = 0
         response: httpx.Response | None = None
-        try:
-            async for attempt in self._retrying():
-                with attempt:
-                    attempts += 1
-                    await self.limiter.acquire(estimated_tokens)
-                    response = await self._open_stream(path, body)
-        except HttpFailure as failure:
-            raise self.error(failure, model, attempts) from None
-        assert response is not None
-        try:
-            yield self._events(response, model, attempts)
-        finally:
-            with trio.CancelScope(shield=True):
-                await response.aclose()
+        with self.lease() as client:
+            try:
+                async for attempt in self._retrying():
+                    with attempt:
+                        attempts += 1
+                        await self.limiter.acquire(estimated_tokens)
+                        response = await self._open_stream(client, path, body)
+            except HttpFailure as failure:
+                raise self.error(failure, model, attempts) from None
+            assert response is not None
+            try:
+                yield self._events(response, model, attempts)
+            finally:
+                with trio.CancelScope(shield=True):
+                    await response.aclose()
 
-    async def _open_stream(self, path: str, body: dict[str, Any]) -> httpx.Response:
-        client = self.client()
+    async def _open_stream(
+        self, client: httpx.AsyncClient, path: str, body: dict[str, Any]
+    ) -> httpx.Response:
         request = client.build_request(
             "POST", path, json=body, headers={"accept": "text/event-stream", **self._headers()}
         )
