@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import Answer, WireServer, sse
 from test_openai_wire import KEY, completion, delta, provider
 
+from conftest import Answer, WireServer, sse
 from llmspell.runtime import SpellRun
 from llmspell.testing import ScriptedProvider, make_kernel
 
