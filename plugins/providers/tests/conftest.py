@@ -49,6 +49,11 @@ def sse(*events: Any) -> Answer:
     return Answer(events=list(events))
 
 
+def named_event(kind: str, data: Any) -> str:
+    """A server-sent event with an ``event:`` line (the Anthropic shape), for :func:`sse`."""
+    return f"event: {kind}\ndata: {json.dumps(data)}"
+
+
 class WireServer:
     def __init__(self) -> None:
         self.answers: deque[Answer] = deque()

@@ -105,8 +105,16 @@ def _non_negative(table: Table, key: str, default: int) -> int:
 
 
 def estimate_tokens(body: Mapping[str, Any], max_tokens: int | None) -> int:
-    """A rough token count of a request (four characters per token) plus its output budget,
-    reserved against a tokens-per-minute limit until the real usage is known."""
+    """A rough token count of a request (four characters per token) plus its output budget
+    (``max_tokens``, else what the body asks for: ``max_tokens`` or Gemini's
+    ``generationConfig.maxOutputTokens``), reserved against a tokens-per-minute limit until the
+    real usage is known."""
+    if max_tokens is None:
+        generation = body.get("generationConfig")
+        budget = body.get("max_tokens") or (
+            generation.get("maxOutputTokens") if isinstance(generation, dict) else None
+        )
+        max_tokens = budget if isinstance(budget, int) else None
     return len(json.dumps(body, ensure_ascii=False)) // 4 + (max_tokens or 0)
 
 

@@ -19,6 +19,8 @@ from llmspell_providers.prices import PriceTable
 #: Protocol name -> ``module:class`` of its provider (imported when used).
 PROTOCOLS: dict[str, str] = {
     "openai": "llmspell_providers.openai:OpenAIProvider",
+    "anthropic": "llmspell_providers.anthropic:AnthropicProvider",
+    "gemini": "llmspell_providers.gemini:GeminiProvider",
 }
 
 
@@ -54,6 +56,15 @@ BUILTINS: dict[str, ProviderSpec] = {
               default_model="gpt-4o-mini", rank=100,
               models=("gpt-4o-mini", "gpt-4o", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano",
                       "gpt-5", "gpt-5-mini", "gpt-5-nano", "o3", "o3-mini", "o4-mini")),
+        _spec("anthropic", "anthropic", "https://api.anthropic.com/v1", "ANTHROPIC_API_KEY",
+              default_model="claude-haiku-4-5", rank=90,
+              models=("claude-haiku-4-5", "claude-sonnet-4-5", "claude-opus-4-5",
+                      "claude-opus-4-1", "claude-sonnet-4-0", "claude-opus-4-0")),
+        # GEMINI_API_KEY, or GOOGLE_API_KEY when that is unset (see GeminiProvider.key_env)
+        _spec("gemini", "gemini", "https://generativelanguage.googleapis.com/v1beta",
+              "GEMINI_API_KEY", default_model="gemini-2.5-flash", rank=80,
+              models=("gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.5-flash-lite",
+                      "gemini-3-pro-preview", "gemini-3-flash-preview")),
         _spec("groq", "openai", "https://api.groq.com/openai/v1", "GROQ_API_KEY",
               models=("llama-3.3-70b-versatile", "llama-3.1-8b-instant")),
         _spec("openrouter", "openai", "https://openrouter.ai/api/v1", "OPENROUTER_API_KEY"),
@@ -98,8 +109,8 @@ def build_providers(
             if not protocol:
                 if name in ("local", "scripted"):
                     continue  # configured here, owned by another plugin
-                raise table.error("protocol", "is required for a provider llmspell does not "
-                                              "know (openai, anthropic or gemini)")
+                raise table.error("protocol", f"is required for a provider llmspell does not "
+                                              f"know ({', '.join(PROTOCOLS)})")
             if "base_url" not in table:
                 raise table.error("base_url", "is required for a new provider")
             base = ProviderSpec(name=name, protocol=protocol,
