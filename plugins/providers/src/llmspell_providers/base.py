@@ -14,7 +14,6 @@ import httpx
 import trio
 from httpx_sse import ServerSentEvent
 
-from llmspell.config import Table
 from llmspell.errors import LlmspellError
 from llmspell.messages import Usage
 from llmspell.providers import (
@@ -24,84 +23,9 @@ from llmspell.providers import (
     ProviderStatus,
     StreamChunk,
 )
-from llmspell_providers.http import HttpClient, HttpSettings, error_message
+from llmspell_providers.http import HttpClient, error_message
 from llmspell_providers.prices import PriceTable
-
-#: Settings of ``[providers.NAME]`` that every HTTP provider reads.
-COMMON_KEYS = (
-    "protocol",
-    "base_url",
-    "api_key_env",
-    "models",
-    "default_model",
-    "free",
-    "timeout",
-    "connect_timeout",
-    "max_retries",
-    "backoff_initial",
-    "backoff_max",
-    "retry_after_max",
-    "requests_per_minute",
-    "tokens_per_minute",
-)
-
-
-@attrs.define(frozen=True)
-class ProviderSpec:
-    """A provider as configured: everything but the secret, which stays in the environment
-    variable named ``api_key_env`` until a request is built."""
-
-    name: str
-    protocol: str
-    http: HttpSettings
-    api_key_env: str | None = None
-    key_required: bool = True
-    models: tuple[str, ...] = ()
-    default_model: str | None = None
-    default_rank: int = 0
-    free: bool = False
-
-    def merged(self, table: Table) -> ProviderSpec:
-        """This spec with the settings of its ``[providers.NAME]`` table applied."""
-        table.check_keys(COMMON_KEYS)
-        h = self.http
-        http = HttpSettings(
-            base_url=table.get("base_url", str, h.base_url),
-            timeout=table.positive("timeout", h.timeout) or h.timeout,
-            connect_timeout=table.positive("connect_timeout", h.connect_timeout)
-            or h.connect_timeout,
-            max_retries=_non_negative(table, "max_retries", h.max_retries),
-            backoff_initial=table.positive("backoff_initial", h.backoff_initial)
-            or h.backoff_initial,
-            backoff_max=table.positive("backoff_max", h.backoff_max) or h.backoff_max,
-            retry_after_max=table.positive("retry_after_max", h.retry_after_max)
-            or h.retry_after_max,
-            requests_per_minute=table.positive("requests_per_minute", h.requests_per_minute),
-            tokens_per_minute=table.positive("tokens_per_minute", h.tokens_per_minute),
-        )
-        if not http.base_url.startswith(("http://", "https://")):
-            raise table.error("base_url", f"must start with http:// or https://, got "
-                              f"{http.base_url!r}")
-        models = table.get("models", list, list(self.models))
-        if not all(isinstance(m, str) for m in models):
-            raise table.error("models", f"must be a list of model names, got {models!r}")
-        env = table.get("api_key_env", str, self.api_key_env or "")
-        return attrs.evolve(
-            self,
-            http=http,
-            api_key_env=env or None,
-            key_required=self.key_required or "api_key_env" in table,
-            models=tuple(models),
-            default_model=table.get("default_model", str, self.default_model or "") or None,
-            free=table.get("free", bool, self.free),
-        )
-
-
-def _non_negative(table: Table, key: str, default: int) -> int:
-    value = table.get(key, int, default)
-    if value < 0:
-        raise table.error(key, f"must be 0 or more, got {value!r}")
-    return value
+from llmspell_providers.spec import ProviderSpec
 
 
 def estimate_tokens(body: Mapping[str, Any], max_tokens: int | None) -> int:
@@ -158,12 +82,7 @@ class HttpProvider:
 
     def status(self) -> ProviderStatus:
         """Usable when its key variable is set (or it needs none); never reveals the key."""
-        env_name = self.spec.api_key_env
-        if env_name and self._env.get(env_name):
-            return ProviderStatus(True, f"{env_name} is set")
-        if self.spec.key_required:
-            return ProviderStatus(False, f"{env_name or 'api_key_env'} is not set")
-        return ProviderStatus(True, f"no key needed ({self.spec.http.base_url})")
+        return self.spec.status(self._env)
 
     async def probe(self) -> ProviderStatus:
         """Contact the server (``GET {base_url}/models``, no retries): usable only if it answers
@@ -188,14 +107,14 @@ class HttpProvider:
     def api_key(self) -> str | None:
         """The key from the environment, or ``config_error`` naming the variable when a
         required key is missing."""
-        env_name = self.spec.api_key_env
+        env_name = self.spec.key_variable(self._env)
         key = self._env.get(env_name) if env_name else None
         if not key and self.spec.key_required:
             raise LlmspellError(
                 "config_error",
-                f"provider {self.name!r} needs an API key: set {env_name or 'api_key_env'}",
-                {"provider": self.name, "setting": env_name},
-                hint=f"export {env_name}=... or pick another model",
+                f"provider {self.name!r} needs an API key: set {self.spec.key_names()}",
+                {"provider": self.name, "setting": self.spec.api_key_env},
+                hint=f"export {self.spec.api_key_env}=... or pick another model",
             )
         return key or None
 

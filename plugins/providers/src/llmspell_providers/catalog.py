@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from llmspell.config import Config, Table
+from llmspell.config import Config
 from llmspell.errors import did_you_mean
-from llmspell_providers.base import HttpProvider, ProviderSpec
-from llmspell_providers.http import HttpSettings
 from llmspell_providers.prices import PriceTable
+from llmspell_providers.spec import HttpSettings, ProviderSpec
+
+if TYPE_CHECKING:
+    from llmspell_providers.base import HttpProvider
 
 #: Protocol name -> ``module:class`` of its provider (imported when used).
 PROTOCOLS: dict[str, str] = {
@@ -33,6 +36,7 @@ def _spec(
     default_model: str | None = None,
     rank: int = 0,
     models: tuple[str, ...] = (),
+    fallbacks: tuple[str, ...] = (),
 ) -> ProviderSpec:
     return ProviderSpec(
         name=name,
@@ -44,6 +48,7 @@ def _spec(
         default_model=default_model,
         default_rank=rank,
         free=key_env is None,
+        api_key_fallbacks=fallbacks,
     )
 
 
@@ -60,9 +65,10 @@ BUILTINS: dict[str, ProviderSpec] = {
               default_model="claude-haiku-4-5", rank=90,
               models=("claude-haiku-4-5", "claude-sonnet-4-5", "claude-opus-4-5",
                       "claude-opus-4-1", "claude-sonnet-4-0", "claude-opus-4-0")),
-        # GEMINI_API_KEY, or GOOGLE_API_KEY when that is unset (see GeminiProvider.key_env)
+        # GEMINI_API_KEY, or GOOGLE_API_KEY when that is unset (Google's SDKs read both)
         _spec("gemini", "gemini", "https://generativelanguage.googleapis.com/v1beta",
               "GEMINI_API_KEY", default_model="gemini-2.5-flash", rank=80,
+              fallbacks=("GOOGLE_API_KEY",),
               models=("gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.5-flash-lite",
                       "gemini-3-pro-preview", "gemini-3-flash-preview")),
         _spec("groq", "openai", "https://api.groq.com/openai/v1", "GROQ_API_KEY",
@@ -77,24 +83,17 @@ BUILTINS: dict[str, ProviderSpec] = {
 }
 
 
-def provider_class(protocol: str, table: Table | None = None) -> type[HttpProvider]:
-    """The provider class of ``protocol``; ``config_error`` naming the key when unknown."""
-    target = PROTOCOLS.get(protocol)
-    if target is None:
-        message = f"names an unknown protocol {protocol!r}" + did_you_mean(protocol, PROTOCOLS)
-        if table is not None:
-            raise table.error("protocol", message)
-        raise ValueError(message)
-    module, _, cls = target.partition(":")
+def provider_class(protocol: str) -> type[HttpProvider]:
+    """The provider class of a protocol of :data:`PROTOCOLS` (imported now)."""
+    module, _, cls = PROTOCOLS[protocol].partition(":")
     found: type[HttpProvider] = getattr(importlib.import_module(module), cls)
     return found
 
 
-def build_providers(
-    config: Config, prices: PriceTable, env: Mapping[str, str] | None = None
-) -> list[HttpProvider]:
+def build_specs(config: Config) -> list[ProviderSpec]:
     """The built-in providers with their config tables applied, and the providers the config
-    adds. Raises ``config_error`` for a malformed table."""
+    adds, checked without importing the HTTP stack. Raises ``config_error`` for a malformed
+    table."""
     out = []
     for name in sorted(set(BUILTINS) | set(config.providers)):
         table = config.provider(name)
@@ -111,11 +110,20 @@ def build_providers(
                     continue  # configured here, owned by another plugin
                 raise table.error("protocol", f"is required for a provider llmspell does not "
                                               f"know ({', '.join(PROTOCOLS)})")
+            if protocol not in PROTOCOLS:
+                raise table.error("protocol", f"names an unknown protocol {protocol!r}"
+                                  + did_you_mean(protocol, PROTOCOLS))
             if "base_url" not in table:
                 raise table.error("base_url", "is required for a new provider")
             base = ProviderSpec(name=name, protocol=protocol,
                                 http=HttpSettings(base_url=table.get("base_url", str, "")),
                                 key_required=False)
-        spec = base.merged(table)
-        out.append(provider_class(spec.protocol, table)(spec, prices, env=env))
+        out.append(base.merged(table))
     return out
+
+
+def build_providers(
+    config: Config, prices: PriceTable, env: Mapping[str, str] | None = None
+) -> list[HttpProvider]:
+    """The providers of :func:`build_specs`, built now (this imports httpx)."""
+    return [provider_class(spec.protocol)(spec, prices, env=env) for spec in build_specs(config)]

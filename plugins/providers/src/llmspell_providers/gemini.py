@@ -56,14 +56,14 @@ from llmspell.messages import Message, ToolCall, Usage
 from llmspell.providers import (
     ChatRequest,
     ChatResponse,
-    ProviderStatus,
     StreamChunk,
     ToolCallDelta,
 )
 from llmspell_providers.anthropic import OutputTool, output_tool
-from llmspell_providers.base import HttpProvider, ProviderSpec
+from llmspell_providers.base import HttpProvider
 from llmspell_providers.http import decode_event, stream_incomplete
 from llmspell_providers.prices import PriceTable
+from llmspell_providers.spec import ProviderSpec
 
 #: Gemini's finish reasons -> the kernel's (anything not listed: ``stop``).
 FINISH = {
@@ -81,9 +81,6 @@ FINISH = {
 #: Finish reasons that mean the model failed to produce a usable function call.
 FAILED_CALLS = frozenset({"MALFORMED_FUNCTION_CALL", "UNEXPECTED_TOOL_CALL",
                           "TOO_MANY_TOOL_CALLS"})
-
-#: Other key variables tried when the configured one is unset (Google's SDKs read both).
-KEY_FALLBACKS: Mapping[str, tuple[str, ...]] = {"GEMINI_API_KEY": ("GOOGLE_API_KEY",)}
 
 #: Google's documented placeholder for a function call whose thought signature is unknown.
 SKIP_SIGNATURE = "skip_thought_signature_validator"
@@ -264,40 +261,6 @@ class GeminiProvider(HttpProvider):
         self._signatures: OrderedDict[str, str] = OrderedDict()
 
     # --- keys -----------------------------------------------------------------------------------
-
-    def key_env(self) -> str | None:
-        """The variable the key comes from: ``api_key_env``, or when that is unset a fallback
-        that is set (``GOOGLE_API_KEY`` for ``GEMINI_API_KEY``)."""
-        configured = self.spec.api_key_env
-        if configured and not self._env.get(configured):
-            for other in KEY_FALLBACKS.get(configured, ()):
-                if self._env.get(other):
-                    return other
-        return configured
-
-    def _key_names(self) -> str:
-        configured = self.spec.api_key_env or "api_key_env"
-        return " or ".join((configured, *KEY_FALLBACKS.get(configured, ())))
-
-    def status(self) -> ProviderStatus:
-        env_name = self.key_env()
-        if env_name and self._env.get(env_name):
-            return ProviderStatus(True, f"{env_name} is set")
-        if self.spec.key_required:
-            return ProviderStatus(False, f"{self._key_names()} is not set")
-        return ProviderStatus(True, f"no key needed ({self.spec.http.base_url})")
-
-    def api_key(self) -> str | None:
-        env_name = self.key_env()
-        key = self._env.get(env_name) if env_name else None
-        if not key and self.spec.key_required:
-            raise LlmspellError(
-                "config_error",
-                f"provider {self.name!r} needs an API key: set {self._key_names()}",
-                {"provider": self.name, "setting": self.spec.api_key_env},
-                hint=f"export {self.spec.api_key_env}=... or pick another model",
-            )
-        return key or None
 
     def auth_headers(self, key: str | None) -> dict[str, str]:
         return {"x-goog-api-key": key} if key else {}

@@ -31,6 +31,7 @@ from httpx_sse import EventSource, ServerSentEvent
 
 from llmspell.errors import LlmspellError
 from llmspell_providers.ratelimit import RateLimiter
+from llmspell_providers.spec import HttpSettings
 
 RETRY_STATUSES = frozenset({408, 409, 429})
 #: The most requests one httpx client serves at once (see :meth:`HttpClient.lease`).
@@ -47,21 +48,6 @@ def tls_context() -> ssl.SSLContext:
 class _Pool:
     client: httpx.AsyncClient
     busy: int = 0
-
-
-@attrs.define(frozen=True)
-class HttpSettings:
-    """Connection and retry settings of one provider (``[providers.NAME]`` in llmspell.toml)."""
-
-    base_url: str
-    timeout: float = 120.0  #: seconds to wait for any response byte (also between stream events)
-    connect_timeout: float = 10.0
-    max_retries: int = 4  #: retries after the first attempt
-    backoff_initial: float = 0.5
-    backoff_max: float = 30.0
-    retry_after_max: float = 60.0
-    requests_per_minute: float | None = None
-    tokens_per_minute: float | None = None
 
 
 class HttpFailure(Exception):
