@@ -1,4 +1,5 @@
-"""Run every benchmark and write bench/RESULTS.md: ``uv run python bench/report.py``."""
+"""Run every benchmark and write bench/RESULTS.md:
+``uv run --group bench python bench/report.py`` (the group adds the comparison baselines)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import trio
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+import bench_agents
 import bench_bridges
 import bench_kernel
 import bench_local
@@ -27,6 +29,12 @@ TARGETS = [
     ("cli_run_one.js_s", "<", 0.3, "`llmspell run` of a one-line JavaScript spell (s, wall)"),
     ("local_llmspell_ratio", ">=", 0.9,
      "embedded model tokens/s through llmspell, ratio to raw llama-cpp-python"),
+    ("agent_run_ratio_python", "<", 0.25,
+     "agent run (one tool call) from Python, ratio to pydantic-ai's TestModel"),
+    ("agent_run_ratio_lua", "<", 0.25,
+     "agent run (one tool call) from a Lua spell, ratio to pydantic-ai's TestModel"),
+    ("agent_run_ratio_javascript", "<", 0.25,
+     "agent run (one tool call) from a JavaScript spell, ratio to pydantic-ai's TestModel"),
     ("agents_100_concurrent_s", "<", 0.5,
      "100 concurrent agent calls, loopback server answering after 100 ms (s, wall)"),
 ]
@@ -34,7 +42,7 @@ TARGETS = [
 
 def targets() -> str:
     metrics = {**bench_kernel.METRICS, **bench_bridges.METRICS, **bench_providers.METRICS,
-               **bench_local.METRICS}
+               **bench_local.METRICS, **bench_agents.METRICS}
     lines = ["## Targets", "", "| figure | target | measured | met |", "|---|---|---|---|"]
     for key, op, goal, what in TARGETS:
         if key not in metrics:
@@ -54,7 +62,7 @@ def main() -> None:
         "several rounds; the machines are shared and noisy, so read ratios before absolutes.",
         "",
     ]
-    benches = (bench_kernel, bench_bridges, bench_providers, bench_local)
+    benches = (bench_kernel, bench_bridges, bench_agents, bench_providers, bench_local)
     body = "\n".join(trio.run(bench.main) for bench in benches)
     report = "\n".join(header) + "\n" + targets() + "\n" + body
     Path(__file__).with_name("RESULTS.md").write_text(report, encoding="utf-8")
