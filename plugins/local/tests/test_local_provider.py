@@ -23,6 +23,7 @@ from llmspell.kernel import Kernel
 from llmspell.messages import Message, ToolCall
 from llmspell.providers import ChatRequest, ToolSpec
 from llmspell.runtime import SpellRun
+from llmspell.tools import Tool
 from llmspell_local.function_calling import render_prompt
 from llmspell_local.llama_models import load_model
 from llmspell_local.model_files import smollm2_path
@@ -179,6 +180,47 @@ async def test_tool_choice_none_answers_in_text_after_a_tool_result(
     )
     assert response.text.strip()
     assert response.tool_calls == ()
+
+
+async def test_after_tool_results_auto_answers_in_text(provider: LocalProvider) -> None:
+    first = await provider.chat(
+        request("What is the weather in Paris?", tools=[WEATHER], tool_choice="get_weather")
+    )
+    call = first.tool_calls[0]
+    messages = [
+        *request("What is the weather in Paris?").messages,
+        first.message,
+        Message("tool", json.dumps({"sky": "sunny", "celsius": 21}), tool_call_id=call.id,
+                name=call.name),
+    ]
+    response = await provider.chat(
+        ChatRequest("smollm2", messages, tools=[WEATHER], temperature=0.0, seed=0, max_tokens=32)
+    )
+    assert response.text.strip() and response.tool_calls == ()
+    looping = LocalProvider(LocalSettings.from_table(local_table({"answer_after_tools": False})))
+    again = await looping.chat(
+        ChatRequest("smollm2", messages, tools=[WEATHER], temperature=0.0, seed=0, max_tokens=32)
+    )
+    assert again.tool_calls  # what SmolLM2 does when let: call the tool again
+
+
+async def test_an_agent_on_the_embedded_model_calls_a_tool_then_answers() -> None:
+    seen: list[dict[str, Any]] = []
+
+    async def weather(args: dict[str, Any], ctx: Any) -> Any:
+        seen.append(args)
+        return {"sky": "sunny", "celsius": 21}
+
+    tool = Tool(name="get_weather", description=WEATHER.description, run=weather,
+                parameters=WEATHER.parameters)
+    kernel = Kernel.load()
+    agent = LLMAgent(name="forecaster", model="local/smollm2", instructions=SYSTEM,
+                     tools=[tool], temperature=0.0, max_turns=3)
+    async with SpellRun.open(kernel) as run:
+        result = await run.run_agent(agent, "What is the weather in Paris?")
+    assert seen and seen[0]["city"] == "Paris"
+    assert [c["name"] for c in result.tool_calls] == ["get_weather"]
+    assert result.text.strip()
 
 
 async def test_unknown_forced_tool_is_refused(provider: LocalProvider) -> None:

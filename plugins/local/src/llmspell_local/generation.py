@@ -78,8 +78,14 @@ def sampling(request: ChatRequest, settings: LocalSettings) -> dict[str, Any]:
             "seed": seed}
 
 
-def uses_tools(request: ChatRequest) -> bool:
-    return bool(request.tools) and request.tool_choice != "none"
+def uses_tools(request: ChatRequest, settings: LocalSettings) -> bool:
+    """Whether the reply may call tools: tools given and not ``tool_choice="none"``, and not a
+    turn right after tool results under ``auto`` when ``answer_after_tools`` is set."""
+    if not request.tools or request.tool_choice == "none":
+        return False
+    after_results = bool(request.messages) and request.messages[-1].role == "tool"
+    return not (settings.answer_after_tools and after_results
+                and request.tool_choice in (None, "auto"))
 
 
 def _reply(
@@ -87,7 +93,8 @@ def _reply(
 ) -> Iterator[StreamChunk]:
     request, settings = job.request, job.settings
     max_tokens = request.max_tokens or settings.max_tokens
-    if uses_tools(request) and settings.chat_format == FUNCTION_CALLING:
+    tools = uses_tools(request, settings)
+    if tools and settings.chat_format == FUNCTION_CALLING:
         yield from function_calling.run(
             session, builder, request.messages, request.tools, request.tool_choice,
             max_tokens=max_tokens, max_calls=settings.max_tool_calls, stop=list(request.stop),
@@ -97,7 +104,7 @@ def _reply(
     options: dict[str, Any] = {"max_tokens": max_tokens, "stop": list(request.stop)}
     if request.output_schema is not None:
         options["response_format"] = {"type": "json_object", "schema": request.output_schema}
-    if uses_tools(request):
+    if tools:
         model.llama.chat_format = chat_format(model, settings, "chat_format")
         options["messages"] = openai_messages(request.messages)
         options["tools"] = [

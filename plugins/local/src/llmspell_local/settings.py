@@ -9,6 +9,7 @@ n_threads = 2                     # CPU threads (default: llama-cpp-python's, ha
 seed = 0                          # sampling seed when a request gives none; -1: random
 max_tokens = 512                  # output cap when a request gives none
 max_tool_calls = 1                # tool calls one reply may hold (chatml-function-calling)
+answer_after_tools = true         # after tool results (tool_choice auto), answer in text
 chat_format = "chatml-function-calling"   # prompt format of requests with tools
 text_chat_format = "model"        # prompt format of requests without tools ("model": the GGUF's)
 ```
@@ -35,6 +36,7 @@ KEYS = (
     "seed",
     "max_tokens",
     "max_tool_calls",
+    "answer_after_tools",
     "chat_format",
     "text_chat_format",
 )
@@ -58,6 +60,9 @@ class LocalSettings:
     seed: int = 0
     max_tokens: int = 512
     max_tool_calls: int = 1
+    #: with ``tool_choice`` auto (or none given), a request whose last message is a tool result
+    #: is answered in text: small models otherwise call tools again and again
+    answer_after_tools: bool = True
     chat_format: str = FUNCTION_CALLING
     text_chat_format: str = MODEL_TEMPLATE
     table: Table = attrs.field(factory=lambda: Table("providers.local"))
@@ -89,6 +94,7 @@ class LocalSettings:
             seed=seed,
             max_tokens=_at_least(table, "max_tokens", 512, 1),
             max_tool_calls=_at_least(table, "max_tool_calls", 1, 1),
+            answer_after_tools=table.get("answer_after_tools", bool, True),
             chat_format=_format(table, "chat_format", FUNCTION_CALLING),
             text_chat_format=_format(table, "text_chat_format", MODEL_TEMPLATE),
             table=table,
