@@ -5,6 +5,7 @@ no network."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -63,3 +64,20 @@ def test_hello_prints_the_embedded_models_answer(name: str, answers: dict[str, s
 def test_both_engines_get_the_same_answer(answers: dict[str, str]) -> None:
     """Same model, same prompt, same default seed: the same words from Lua and JavaScript."""
     assert answers["hello.lua"] == answers["hello.js"]
+
+
+@pytest.mark.parametrize("name", ["pipeline.lua", "pipeline.js"])
+def test_pipeline_of_two_agents_and_a_script_step_on_the_embedded_model(
+    name: str, tmp_path: Path
+) -> None:
+    """examples/pipeline.*: an agent on the embedded model calls a tool, a script step reshapes
+    its report, a second agent answers; the spell returns who ran and how often the tool ran."""
+    done = run_example(name, tmp_path)
+    assert done.returncode == 0, f"{name}: exit {done.returncode}\n{done.stderr}"
+    lines = done.stdout.strip().splitlines()
+    report = next(line for line in lines if line.startswith("report: "))
+    advice = next(line for line in lines if line.startswith("advice: "))
+    assert report.removeprefix("report: ").strip() and advice.removeprefix("advice: ").strip()
+    result = json.loads(lines[-1])
+    assert result["agents"] == ["reporter", "advisor"]
+    assert result["weather_calls"] >= 1
