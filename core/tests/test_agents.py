@@ -111,7 +111,7 @@ async def test_structured_output_is_parsed_and_validated() -> None:
     schema = {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}
     provider = ScriptedProvider(['{"n": 3}', '{"m": 1}'])
     kernel = make_kernel(provider=provider)
-    agent = LLMAgent(name="s", model="scripted/m", output_schema=schema)
+    agent = LLMAgent(name="s", model="scripted/m", output_schema=schema, max_reasks=0)
     async with SpellRun.open(kernel) as run:
         assert (await run.run_agent(agent, "count")).data == {"n": 3}
         with pytest.raises(LlmspellError, match="does not match the output schema"):

@@ -251,6 +251,10 @@ def test_tools_info_unknown_tool_suggests(kernel: Kernel) -> None:
     assert_clean_error(invoke(kernel, "tools", "info", "ad"), "no tool 'ad'", "did you mean 'add'?")
 
 
+def test_error_messages_are_printed_verbatim_not_as_markup(kernel: Kernel) -> None:
+    assert_clean_error(invoke(kernel, "tools", "info", "[bold]x"), "no tool '[bold]x'")
+
+
 def test_tools_call_prints_json_result(kernel: Kernel) -> None:
     result = invoke(kernel, "tools", "call", "add", '{"a": 2, "b": 40}')
     assert result.exit_code == 0, result.stderr

@@ -322,7 +322,20 @@ return function(config)
   end
 
   local Agent = {}
-  function Agent.create(spec) return request("agent.create", spec) end
+  function Agent.create(spec)
+    -- Lua functions cross only as arguments: guardrail functions go as the 2nd and 3rd
+    local g = type(spec) == "table" and rawget(spec, "guardrails")
+    if type(g) ~= "table" then return request("agent.create", spec) end
+    local input, output, rest, copy = nil, nil, {}, {}
+    for k, v in pairs(g) do
+      if k == "input" and type(v) == "function" then input = v
+      elseif k == "output" and type(v) == "function" then output = v
+      else rest[k] = v end
+    end
+    for k, v in pairs(spec) do copy[k] = v end
+    copy.guardrails = next(rest) ~= nil and rest or nil
+    return request("agent.create", copy, input, output)
+  end
   function Agent.get(name) return request("agent.get", name) end
   function Agent.list() return request("agent.list") end
   methods.agent = {

@@ -57,10 +57,12 @@ class CliState:
 
 def fail(error: LlmspellError) -> None:
     """Print ``error: message`` and its hint to stderr."""
+    from rich.markup import escape
+
     console = err_console()
-    console.print(f"[bold red]error:[/] {error.message}", markup=True, highlight=False)
+    console.print(f"[bold red]error:[/] {escape(error.message)}", markup=True, highlight=False)
     if error.hint:
-        console.print(f"[dim]hint:[/] {error.hint}", markup=True, highlight=False)
+        console.print(f"[dim]hint:[/] {escape(error.hint)}", markup=True, highlight=False)
 
 
 class SpellGroup(click.Group):

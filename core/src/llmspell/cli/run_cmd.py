@@ -17,6 +17,10 @@ from llmspell.runtime import SpellRun
 from llmspell.security import SecurityPolicy
 from llmspell.state import SqliteBackend, default_state_path
 
+#: Files ``llmspell run`` treats as workflow files (see :mod:`llmspell.workflow_files`, which
+#: is imported only for them).
+WORKFLOW_SUFFIXES = (".toml", ".yaml", ".yml")
+
 
 def parse_spell_args(argv: tuple[str, ...] | list[str]) -> dict[str, Any]:
     """Turn ``--topic "rust async" file.txt --verbose`` into
@@ -58,6 +62,10 @@ async def run_spell(
     policy: SecurityPolicy, project: Path,
 ) -> Any:
     """Run the spell at ``path`` in a new :class:`SpellRun` with the project's SQLite state."""
+    if engine_name is None and path.suffix.lower() in WORKFLOW_SUFFIXES:
+        from llmspell.workflow_files import run_workflow_file  # only workflow files need it
+
+        return await run_workflow_file(state.kernel, path, parse_spell_args(argv), policy, project)
     try:
         source = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -90,8 +98,9 @@ def run(
     state: CliState, spell: Path, spell_args: tuple[str, ...], engine_name: str | None,
     project: Path | None, policy: SecurityPolicy,
 ) -> None:
-    """Run SPELL (a .lua or .js file). Arguments after SPELL (or after --) reach the spell as
-    ``args``: ``--name value`` pairs, flags and positionals (in ``args._``)."""
+    """Run SPELL (a .lua or .js file, or a .toml/.yaml workflow file). Arguments after SPELL
+    (or after --) reach the spell as ``args``: ``--name value`` pairs, flags and positionals
+    (in ``args._``); a workflow file's input is ``--input`` or the positionals."""
     if spell_args and spell_args[0] == "--":
         spell_args = spell_args[1:]
     result = run_async(

@@ -18,8 +18,9 @@ from llmspell.agents import LLMAgent, agent_tool
 from llmspell.errors import LlmspellError
 from llmspell.lifecycle import HookContext, HookPoint
 from llmspell.scripting.session import ScriptSession, check_seconds
+from llmspell.specpath import Where, describe
 from llmspell.tools import Tool, ToolContext, matches
-from llmspell.workflows import Conditional, Loop, Parallel, Sequential, Step
+from llmspell.workflow_specs import build_workflow
 
 log = logging.getLogger("llmspell.spell")
 
@@ -189,36 +190,23 @@ def _agent_ref(session: ScriptSession, agent: Any) -> dict[str, Any]:
     return session.new_handle("agent", agent, name=agent.name)
 
 
-@op("agent.create", "spec:object", waits=False)
-async def agent_create(session: ScriptSession, spec: Any) -> Any:
+@op("agent.create", "spec:object", "input_guardrail?:function", "output_guardrail?:function",
+    waits=False)
+async def agent_create(
+    session: ScriptSession, spec: Any, input_guardrail: Any, output_guardrail: Any
+) -> Any:
     """Create an LLM agent from ``{name, model, instructions, tools, output_schema,
-    temperature, max_turns}``; returns an agent handle."""
-    spec = _obj(spec, "agent spec")
-    known = {"name", "model", "instructions", "description", "tools", "output_schema",
-             "temperature", "max_turns"}
-    unknown = sorted(set(spec) - known)
-    if unknown:
-        raise LlmspellError(
-            "invalid_args", f"Agent.create: unknown field(s) {unknown}; known: {sorted(known)}",
-            {"fields": unknown},
-        )
-    model = spec.get("model") or session.run.default_model()
-    tools: list[Tool | str] = []
-    for item in spec.get("tools") or []:
-        if isinstance(item, dict) and item.get("kind") == "agent":
-            tools.append(agent_tool(session.resolve(item, "agent")))
-        else:
-            tools.append(find_tool(session, _text(item, "tool name")))
-    agent = LLMAgent(
-        name=_text(spec.get("name"), "agent name"),
-        model=model,
-        instructions=str(spec.get("instructions") or ""),
-        description=str(spec.get("description") or ""),
-        tools=tools,
-        output_schema=spec.get("output_schema"),
-        temperature=spec.get("temperature"),
-        max_turns=int(spec.get("max_turns") or 10),
-    )
+    temperature, max_turns, parallel_tools, max_reasks, tool_choice, history, session,
+    state_scope, guardrails, handoffs, max_handoffs}``; returns an agent handle.
+
+    Fields are checked one by one (``invalid_args`` naming the field); see
+    :mod:`llmspell.scripting.agent_spec`. The guardrail functions may also come as the
+    optional arguments (engines that pass functions only as arguments do so).
+    """
+    from llmspell.scripting.agent_spec import build_agent, merge_guardrails
+
+    spec = merge_guardrails(_obj(spec, "agent spec"), input_guardrail, output_guardrail)
+    agent = build_agent(session, spec)
     session.run.agents[agent.name] = agent
     return _agent_ref(session, agent)
 
@@ -243,8 +231,16 @@ async def agent_list(session: ScriptSession) -> Any:
 @op("agent.run", "agent:handle", "input:any", "opts?:object")
 async def agent_run(session: ScriptSession, agent: Any, input: Any, opts: Any) -> Any:
     """Run an agent (or workflow) on an input; returns ``{text, data, usage, tool_calls,
-    messages, agents}``."""
+    messages, agents}``. ``opts.session`` keeps an LLM agent's history in that session."""
+    from llmspell.scripting.agent_spec import RUN_OPTIONS, check_fields, session_name
+
     target = _runnable(session, agent)
+    opts = _obj(opts, "run options")
+    if opts:
+        check_fields(opts, RUN_OPTIONS, "agent:run options")
+        name = session_name(opts.get("session"), "session", "agent:run options")
+        if name is not None and isinstance(target, LLMAgent):
+            target = attrs.evolve(target, session=name)
     result = await session.run.run_agent(target, input)
     return result.to_dict()
 
@@ -274,118 +270,90 @@ async def agent_as_tool(session: ScriptSession, agent: Any, spec: Any) -> Any:
 
 
 # --- Workflow ---------------------------------------------------------------------------------
+# The spec schema and its checks are shared with workflow files: see llmspell.workflow_specs.
 
 
-def _step(session: ScriptSession, i: int, item: Any) -> Step:
-    name = f"step{i + 1}"
-    if callable(item):
-        async def call(value: Any, run: Any, fn: Any = item) -> Any:
-            return await fn(value)
+@attrs.define
+class _ScriptTargets:
+    """Step targets of a spell: script functions, agent and workflow handles, tool names."""
 
-        return Step(getattr(item, "step_name", None) or name, call)
-    if isinstance(item, dict) and item.get("kind") in ("agent", "workflow"):
-        target = _runnable(session, item)
-        return Step(target.name, target)
-    if isinstance(item, dict) and "tool" in item:
-        tool = find_tool(session, _text(item["tool"], f"step {i + 1} tool"))
-        fixed = item.get("args")
+    session: ScriptSession
+    target_keys: tuple[str, ...] = ("fn", "agent", "workflow", "tool")
+    sort_branches: bool = True  # a Lua table has no order: name order in every engine
 
-        async def call_tool(value: Any, run: Any) -> Any:
-            args = fixed if fixed is not None else value
-            return await run.call_tool(tool, args)
+    def bare(self, item: Any, where: Where) -> tuple[str | None, Any] | None:
+        if callable(item):
+            return getattr(item, "step_name", None), self.function(item, where)
+        if isinstance(item, dict) and "__handle" in item:
+            return self.target("agent", item, where)
+        if isinstance(item, dict):
+            return None
+        raise where.error(
+            f"must be a function, an agent, a workflow or a step table, got {describe(item)}"
+        )
 
-        return Step(str(item.get("name") or tool.name), call_tool)
-    raise LlmspellError(
-        "invalid_args",
-        f"workflow step {i + 1}: expected an agent, a workflow, {{tool=...}} or a function",
-        {"step": i + 1},
-    )
+    def target(self, key: str, value: Any, where: Where) -> tuple[str | None, Any]:
+        if key == "fn":
+            return None, self.function(value, where)
+        kind = value.get("kind") if isinstance(value, dict) else None
+        if kind not in (("agent", "workflow") if key == "agent" else ("workflow",)):
+            expected = "an agent or a workflow" if key == "agent" else "a workflow"
+            raise where.error(f"must be {expected}, got {describe(value)}")
+        target = _runnable(self.session, value)
+        return target.name, target
+
+    def tool(self, name: Any, where: Where) -> Tool:
+        try:
+            return find_tool(self.session, where.text(name))
+        except LlmspellError as err:
+            if err.code != "not_found":
+                raise
+            raise LlmspellError("not_found", f"{where.root}: {where.path}: {err.message}",
+                                {**err.details, "key": where.path}) from None
+
+    def function(self, value: Any, where: Where) -> Any:
+        if not callable(value):
+            raise where.error(f"must be a function, got {describe(value)}")
+
+        async def call(arg: Any, run: Any, fn: Any = value) -> Any:
+            return await fn(arg)
+
+        return call
+
+
+def _workflow(session: ScriptSession, kind: str, spec: Any) -> Any:
+    where = Where(f"Workflow.{kind}", camel=True)  # JS spells may write maxDelay, notEquals
+    flow = build_workflow(kind, spec, where, _ScriptTargets(session), default_name=kind)
+    return session.new_handle("workflow", flow, name=flow.name)
 
 
 @op("workflow.sequential", "spec:object", waits=False)
 async def workflow_sequential(session: ScriptSession, spec: Any) -> Any:
-    """A sequential workflow from ``{name, steps}``; returns a workflow handle."""
-    spec = _obj(spec, "workflow spec")
-    steps = [_step(session, i, s) for i, s in enumerate(spec.get("steps") or [])]
-    flow = Sequential(_text(spec.get("name") or "sequential", "workflow name"), steps)
-    return session.new_handle("workflow", flow, name=flow.name)
-
-
-def _steps(session: ScriptSession, items: Any, what: str) -> list[Step]:
-    if isinstance(items, dict):  # {name = step, ...}: named branches
-        out = []
-        for i, (name, item) in enumerate(sorted(items.items())):
-            step = _step(session, i, item)
-            out.append(Step(name, step.target))
-        return out
-    if not isinstance(items, list):
-        raise LlmspellError(
-            "invalid_args", f"{what} must be a list (or a table of named steps)",
-            {"argument": what},
-        )
-    return [_step(session, i, item) for i, item in enumerate(items)]
-
-
-def _predicate(fn: Any, what: str) -> Any:
-    if not callable(fn):
-        raise LlmspellError(
-            "invalid_args", f"{what} must be a function, got {type(fn).__name__}",
-            {"argument": what},
-        )
-
-    async def test(value: Any, run: Any) -> Any:
-        return await fn(value)
-
-    return test
+    """A sequential workflow from ``{name, steps, on_error}``; each step gets the previous
+    step's output unless its ``input`` says otherwise; returns a workflow handle."""
+    return _workflow(session, "sequential", spec)
 
 
 @op("workflow.parallel", "spec:object", waits=False)
 async def workflow_parallel(session: ScriptSession, spec: Any) -> Any:
-    """A parallel workflow from ``{name, branches, max_concurrency, fail_fast}``; branches are
-    a list or a table of named steps; the result's data maps branch names to outputs."""
-    spec = _obj(spec, "workflow spec")
-    flow = Parallel(
-        _text(spec.get("name") or "parallel", "workflow name"),
-        _steps(session, spec.get("branches") or [], "branches"),
-        max_concurrency=spec.get("max_concurrency"),
-        fail_fast=spec.get("fail_fast", True) is not False,
-    )
-    return session.new_handle("workflow", flow, name=flow.name)
+    """A parallel workflow from ``{name, branches, max_concurrency, fail_fast, on_error}``;
+    branches are a list or a table of named steps; the result's data maps branch names to
+    outputs."""
+    return _workflow(session, "parallel", spec)
 
 
 @op("workflow.conditional", "spec:object", waits=False)
 async def workflow_conditional(session: ScriptSession, spec: Any) -> Any:
-    """A conditional workflow from ``{name, branches = {{when = fn, step = ...}, ...},
-    default}``: the first branch whose ``when(input)`` is true runs."""
-    spec = _obj(spec, "workflow spec")
-    branches = []
-    for i, branch in enumerate(spec.get("branches") or []):
-        branch = _obj(branch, f"branch {i + 1}")
-        branches.append(
-            (_predicate(branch.get("when"), f"branch {i + 1} when"),
-             _step(session, i, branch.get("step")))
-        )
-    default = spec.get("default")
-    flow = Conditional(
-        _text(spec.get("name") or "conditional", "workflow name"),
-        branches,
-        None if default is None else _step(session, len(branches), default),
-    )
-    return session.new_handle("workflow", flow, name=flow.name)
+    """A conditional workflow from ``{name, branches = {{when = fn or condition, step = ...},
+    ...}, default, on_error}``: the first branch whose ``when`` holds for the input runs."""
+    return _workflow(session, "conditional", spec)
 
 
 @op("workflow.loop", "spec:object", waits=False)
 async def workflow_loop(session: ScriptSession, spec: Any) -> Any:
-    """A loop workflow from ``{name, body, until, while, max_iterations}``."""
-    spec = _obj(spec, "workflow spec")
-    flow = Loop(
-        _text(spec.get("name") or "loop", "workflow name"),
-        _step(session, 0, spec.get("body")),
-        until=None if spec.get("until") is None else _predicate(spec["until"], "until"),
-        while_=None if spec.get("while") is None else _predicate(spec["while"], "while"),
-        max_iterations=int(spec.get("max_iterations") or 10),
-    )
-    return session.new_handle("workflow", flow, name=flow.name)
+    """A loop workflow from ``{name, body, until, while, max_iterations, on_error}``
+    (``on_error`` ``"fail"``, ``"continue"`` or ``"break"``)."""
+    return _workflow(session, "loop", spec)
 
 
 @op("workflow.run", "workflow:handle", "input:any")
