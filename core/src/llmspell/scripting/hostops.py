@@ -14,13 +14,11 @@ from typing import Any
 
 import attrs
 
-from llmspell.agents import LLMAgent, agent_tool
 from llmspell.errors import LlmspellError
 from llmspell.lifecycle import HookContext, HookPoint
 from llmspell.scripting.session import ScriptSession, check_seconds
 from llmspell.specpath import Where, describe
 from llmspell.tools import Tool, ToolContext, matches
-from llmspell.workflow_specs import build_workflow
 
 log = logging.getLogger("llmspell.spell")
 
@@ -239,6 +237,8 @@ async def agent_run(session: ScriptSession, agent: Any, input: Any, opts: Any) -
     if opts:
         check_fields(opts, RUN_OPTIONS, "agent:run options")
         name = session_name(opts.get("session"), "session", "agent:run options")
+        from llmspell.agents import LLMAgent
+
         if name is not None and isinstance(target, LLMAgent):
             target = attrs.evolve(target, session=name)
     result = await session.run.run_agent(target, input)
@@ -261,6 +261,8 @@ def _runnable(session: ScriptSession, ref: Any) -> Any:
 @op("agent.as_tool", "agent:handle", "spec?:object", waits=False)
 async def agent_as_tool(session: ScriptSession, agent: Any, spec: Any) -> Any:
     """Wrap an agent as a tool usable by name (``{name, description}`` optional)."""
+    from llmspell.agents import agent_tool
+
     spec = _obj(spec, "tool spec")
     tool = agent_tool(
         _runnable(session, agent), name=spec.get("name"), description=spec.get("description")
@@ -322,6 +324,8 @@ class _ScriptTargets:
 
 
 def _workflow(session: ScriptSession, kind: str, spec: Any) -> Any:
+    from llmspell.workflow_specs import build_workflow  # on first use (start-up time)
+
     where = Where(f"Workflow.{kind}", camel=True)  # JS spells may write maxDelay, notEquals
     flow = build_workflow(kind, spec, where, _ScriptTargets(session), default_name=kind)
     return session.new_handle("workflow", flow, name=flow.name)

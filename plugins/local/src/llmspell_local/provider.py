@@ -10,7 +10,7 @@ waits for the thread. Costs are always 0.0.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmspell.errors import LlmspellError
 from llmspell.providers import (
@@ -20,12 +20,11 @@ from llmspell.providers import (
     ProviderStatus,
     StreamChunk,
 )
-from llmspell_local.generation import Job, generate
-from llmspell_local.llama_models import load_model
 from llmspell_local.model_files import SMOLLM2, ModelFile, find_model
-from llmspell_local.replies import collect
 from llmspell_local.settings import LocalSettings
-from llmspell_local.worker import WorkerJob, run_in_worker
+
+if TYPE_CHECKING:  # the generation machinery is imported on first use (start-up time)
+    from llmspell_local.generation import Job
 
 
 class LocalProvider:
@@ -83,6 +82,9 @@ class LocalProvider:
         status = self.status()
         if not status.usable:
             return status
+        from llmspell_local.llama_models import load_model
+        from llmspell_local.worker import run_in_worker
+
         path = self.model_file(self.default_model).checked()
         settings = self.settings
 
@@ -99,6 +101,8 @@ class LocalProvider:
         """The worker's job for ``request``, checked first: the model file exists and is a
         GGUF file (``config_error``), a forced tool is among the request's tools
         (``invalid_value``)."""
+        from llmspell_local.generation import Job
+
         path = self.model_file(request.model).checked()
         choice = request.tool_choice
         if choice not in (None, "auto", "none", "required"):
@@ -113,6 +117,10 @@ class LocalProvider:
         return Job(path, self.settings, request)
 
     async def chat(self, request: ChatRequest) -> ChatResponse:
+        from llmspell_local.generation import generate
+        from llmspell_local.replies import collect
+        from llmspell_local.worker import run_in_worker
+
         job = self.job(request)
 
         def work(emit: Callable[[Any], None], cancel: Any) -> ChatResponse:
@@ -121,6 +129,9 @@ class LocalProvider:
         return await run_in_worker(work)
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamChunk]:
+        from llmspell_local.generation import generate
+        from llmspell_local.worker import WorkerJob
+
         job = self.job(request)
 
         def work(emit: Callable[[Any], None], cancel: Any) -> None:
