@@ -344,3 +344,14 @@ async def test_a_regex_that_backtracks_but_ends_is_fine(js):
     out = await js('export default /^(a+)+$/.test("a".repeat(18) + "b");',
                    limits=Limits(cpu_seconds=BUDGET))
     assert out.result is False
+
+
+async def test_runs_without_a_cpu_limit_with_and_without_a_wall_limit(js):
+    source = "let n = 0;\nfor (let i = 0; i < 3; i++) { n += await State.get('k') ?? 1; }\n" \
+             "export default n;\n"
+    for wall in (None, 5.0):
+        out = await js(source, limits=Limits(cpu_seconds=None, wall_seconds=wall))
+        assert out.result == 3, wall
+    out = await js("while (true) {}\n", limits=Limits(cpu_seconds=None, wall_seconds=0.3),
+                   expect_error=True)
+    assert out.error.code == "limit" and out.error.details["limit"] == "wall_seconds"

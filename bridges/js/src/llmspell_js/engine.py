@@ -18,8 +18,11 @@ How the bridge works (see DESIGN.md section 5 and this package's README):
   when the driver invokes a script function or settles a promise (to the task that made the
   request) and stays for the jobs that follow, so requests made by code resumed by a settlement
   belong to the task whose promise was settled.
+- **The prelude** is compiled once per process and loaded into every new context as bytecode
+  (see :mod:`llmspell_js._native`; without it every context compiles the source).
 - **Limits.** ``cpu_seconds`` is a budget for the whole run: every slice runs with
-  ``set_time_limit(budget left)`` and the CPU time it used is subtracted; memory uses
+  ``set_time_limit(budget left)`` (except the calls that run only the prelude: settling with a
+  primitive and taking the outbox) and the CPU time it used is subtracted; memory uses
   ``set_memory_limit`` and the call depth ``set_max_stack_size``; the slice's time limit is
   also never more than the run's wall time left (``wall_seconds``). Reaching a limit ends the
   spell with code ``limit``; nothing in the spell can catch it (see :func:`guard_catches`); the
@@ -29,6 +32,7 @@ How the bridge works (see DESIGN.md section 5 and this package's README):
 from __future__ import annotations
 
 import contextvars
+import functools
 import json
 import logging
 import math
@@ -48,6 +52,7 @@ from llmspell.runtime import SpellRun
 from llmspell.scripting.hostops import HOST_OPS, call_op
 from llmspell.scripting.session import ScriptSession, TaskRecord
 from llmspell.security import Limits
+from llmspell_js import _native
 
 log = logging.getLogger("llmspell.js")
 
@@ -57,6 +62,9 @@ PRELUDE_OFFSET = 30_000
 #: 1.7 KB of C stack, a call through a builtin such as ``Array.prototype.map`` about 4 times more).
 STACK_BYTES_PER_LEVEL = 4096
 MIN_STACK_BYTES = 256 * 1024
+#: A context with less memory than this left below its limit has run out of memory (see
+#: JsBridge._memory_exhausted).
+EXHAUSTED_SLACK = 64 * 1024
 MAX_SAFE_INT = 2**53
 FN_KEY = "__llmspell_fn"
 TASK_KEY = "__llmspell_task"
@@ -85,6 +93,43 @@ def _load_prelude() -> str:
 
 
 PRELUDE = _load_prelude()
+
+
+class PreludeLoader:
+    """Makes the contexts of the engine: a new ``quickjs.Context`` with the prelude run in it.
+
+    The first context compiles the prelude; when the binding allows it (see
+    :mod:`llmspell_js._native`) the bytecode is kept and every later context loads it instead of
+    compiling the source again. If that is not possible, or ever fails, the prelude's source is
+    evaluated in every context (as fast as the first one, and the same prelude either way)."""
+
+    def __init__(self) -> None:
+        self.native: _native.Native | None = None
+        self.code: bytes | None = None
+        self.checked = False
+
+    def new_context(self) -> tuple[Any, Any, Callable[[], bool] | None]:
+        """``(context, the prelude's completion value, its job_pending function or None)``
+        (see :class:`llmspell_js._native.Boot`)."""
+        ctx = quickjs.Context()
+        if not self.checked:
+            self.checked = True
+            self.native = _native.loader()
+        native = self.native
+        if native is None:
+            return ctx, ctx.eval(PRELUDE), None
+        try:
+            boot = native.boot(ctx, PRELUDE, self.code)
+        except _native.LoadError as exc:
+            log.warning("the JS prelude is compiled from source from now on: %s", exc)
+            self.native = None
+            ctx = quickjs.Context()  # the failed attempt may have run part of the prelude
+            return ctx, ctx.eval(PRELUDE), None
+        self.code = boot.code
+        return ctx, boot.driver, boot.job_pending
+
+
+_PRELUDE_LOADER = PreludeLoader()
 
 
 def check_json(value: Any, where: str = "value") -> None:
@@ -121,6 +166,11 @@ def check_json(value: Any, where: str = "value") -> None:
 
 
 _ENCODE = json.JSONEncoder(allow_nan=False).encode
+#: ``(value, end)`` of the JSON text starting at an index (``StopIteration`` if there is none):
+#: json's C scanner, which ``json.loads`` wraps
+_scan_json: Callable[[str, int], tuple[Any, int]] = (
+    json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # set in __init__
+)
 
 
 def dumps(value: Any, where: str = "value") -> str:
@@ -129,6 +179,29 @@ def dumps(value: Any, where: str = "value") -> str:
         return "null"
     check_json(value, where)
     return _ENCODE(value)
+
+
+class Gate:
+    """Orders the requests of one script task: the next one waits until this one has started
+    (or ended). A ``trio.Event`` is made only when someone has to wait."""
+
+    __slots__ = ("_event", "opened")
+
+    def __init__(self) -> None:
+        self.opened = False
+        self._event: trio.Event | None = None
+
+    def open(self) -> None:
+        self.opened = True
+        if self._event is not None:
+            self._event.set()
+
+    async def wait(self) -> None:
+        if self._event is None:
+            self._event = trio.Event()
+            if self.opened:
+                self._event.set()
+        await self._event.wait()
 
 
 @attrs.define(eq=False)
@@ -142,7 +215,7 @@ class ScriptTask:
     outcome: tuple[bool, Any] = (False, None)
     #: completion (or start, for waiting operations) of the last operation dispatched: the next
     #: one waits for it, so a task's requests start in the order it made them
-    last: trio.Event | None = None
+    last: Gate | None = None
     #: the task's own trio task serves requests here (see :meth:`JsBridge._serve`)
     serving: bool = False
     busy: bool = False
@@ -190,19 +263,18 @@ class JsBridge:
     def __init__(self, session: ScriptSession, filename: str, limits: Limits) -> None:
         self.session = session
         self.filename = filename
-        self.ctx: Any = quickjs.Context()
         # the prelude's completion value hands over the driver (spells only see a stand-in)
-        fn = self.ctx.eval(PRELUDE)
+        self.ctx, fn, job_pending = _PRELUDE_LOADER.new_context()
+        #: whether a job is pending, without a call into JS (None: ask execute_pending_job)
+        self._job_pending = job_pending
+        #: the prelude's lookup of its driver functions (the rarely used ones are fetched on use)
+        self._driver = fn
         self._take = fn("take")
         self._settle = fn("settle")
-        self._invoke = fn("invoke")
         self._main = fn("main")
-        self._kill = fn("kill")
-        self._release = fn("release")
         #: callback ids whose :class:`JsCallback` was garbage-collected (one entry per object)
         self.released: list[int] = []
         self._init = fn("init")
-        self._evaluate = fn("evaluate")
         self.cpu_limit = limits.cpu_seconds
         self.cpu_used = 0.0
         #: ``time.perf_counter()`` at which the run's wall time is over (set by the engine for
@@ -232,24 +304,42 @@ class JsBridge:
         #: the spell's source (to locate a failed import, whose error has no stack)
         self.source = ""
 
+    # the driver functions a run may never need, fetched from the prelude on first use
+    @functools.cached_property
+    def _invoke(self) -> Any:
+        return self._driver("invoke")
+
+    @functools.cached_property
+    def _kill(self) -> Any:
+        return self._driver("kill")
+
+    @functools.cached_property
+    def _release(self) -> Any:
+        return self._driver("release")
+
+    @functools.cached_property
+    def _evaluate(self) -> Any:
+        return self._driver("evaluate")
+
     # --- running the spell ---------------------------------------------------------------------
 
     async def run(self, source: str) -> Any:
         """Run the spell's module, wait for its spawned tasks (``session.finish()``) and return
         its ``export default`` value (``null`` without one)."""
         self.source = source
-        self._slice(self._init, dumps(self.session.run.args, "args"))
+        args = dumps(self.session.run.args, "args")
         outcome: tuple[bool, Any] = (False, None)
-        with trio.CancelScope() as self._scope:
-            async with trio.open_nursery() as outer:
-                self._outer = outer
-                try:
-                    result = await self._run_main(source)
-                    await self.session.finish()
-                    outcome = (True, result)
-                except LlmspellError as err:
-                    outcome = (False, err)
-                    outer.cancel_scope.cancel()
+        async with trio.open_nursery() as outer:
+            # cancelled when the engine stops (_fail): it ends everything of the run
+            self._scope = outer.cancel_scope
+            self._outer = outer
+            try:
+                result = await self._run_main(source, args)
+                await self.session.finish()
+                outcome = (True, result)
+            except LlmspellError as err:
+                outcome = (False, err)
+                outer.cancel_scope.cancel()
         self._outer = None
         if self.fatal is not None:
             raise self.fatal
@@ -258,13 +348,13 @@ class JsBridge:
             raise value
         return value
 
-    async def _run_main(self, source: str) -> Any:
+    async def _run_main(self, source: str, args: str) -> Any:
         main = ScriptTask(0)
         self.tasks[0] = main
         try:
             async with trio.open_nursery() as nursery:
                 main.nursery = nursery
-                if self._slice(self._start_main, source):
+                if self._slice(self._start_main, source, args):
                     await self._serve(main, nursery)
                     if not main.outcome[0]:  # failed: its unawaited operations end with it
                         nursery.cancel_scope.cancel()
@@ -280,7 +370,9 @@ class JsBridge:
             raise self.script_error(value)
         return self._to_python(value, "the spell's result", callbacks=False)
 
-    def _start_main(self, source: str) -> None:
+    def _start_main(self, source: str, args: str) -> None:
+        """Define ``args`` (JSON text), then evaluate the module and watch its promise."""
+        self._init(args)
         guarded = guard_catches(source)
         try:
             promise = self.ctx.module(guarded)
@@ -297,8 +389,10 @@ class JsBridge:
         """Drop the context (the spell failed)."""
         self.dead = True
         self._stop_tasks()
-        self._take = self._settle = self._invoke = self._main = self._kill = self._init = None
-        self._release = self._evaluate = None
+        self._take = self._settle = self._main = self._init = self._driver = None
+        self._job_pending = None  # it reads the context's memory
+        for name in ("_invoke", "_kill", "_release", "_evaluate"):
+            self.__dict__.pop(name, None)  # the cached driver functions hold the context
         self.ctx = None
 
     # --- callbacks -----------------------------------------------------------------------------
@@ -376,45 +470,70 @@ class JsBridge:
 
     # --- slices --------------------------------------------------------------------------------
 
-    def _slice(self, fn: Callable[..., Any], *args: Any) -> bool:
+    def _slice(self, fn: Callable[..., Any], *args: Any, trusted: bool = False) -> bool:
         """Call into JS, drain the job queue and dispatch the outbox; false once the engine has
-        stopped (a limit, or an error escaping JS)."""
+        stopped (a limit, or an error escaping JS). ``trusted``: the call ``fn(*args)`` runs
+        only the prelude's own code (no code of the spell can be reached), so it needs no time
+        limit (with one, the binding reads the process CPU clock, a system call, per call)."""
         if self.dead:
             return False
         ctx = self.ctx
-        limit = self.cpu_limit
+        run_job = ctx.execute_pending_job
         start = time.thread_time()
         try:
-            wall = time.perf_counter()
-            if self.wall_deadline is not None:
-                # a busy loop never yields to trio: the slice also stops at the run's wall time
-                wall_left = self.wall_deadline - wall
-                if limit is None or wall_left < limit - self.cpu_used:
-                    limit = wall_left
-                    self.wall_armed = True
-                else:
-                    self.wall_armed = False
-            if limit is not None:
+            limit = self.cpu_limit
+            if limit is None and self.wall_deadline is None:
+                if self.released:
+                    self._hand_released()
+                fn(*args)
+                while run_job():
+                    pass
+            else:
+                perf_counter = time.perf_counter
+                set_time_limit = ctx.set_time_limit
+                wall = perf_counter()
+                if self.wall_deadline is not None:
+                    # a busy loop never yields to trio: the slice also stops at the run's wall
+                    # time
+                    wall_left = self.wall_deadline - wall
+                    if limit is None or wall_left < limit - self.cpu_used:
+                        limit = wall_left
+                        self.wall_armed = True
+                    else:
+                        self.wall_armed = False
                 # the binding's time limit counts from the start of each call into JS: every
                 # call gets what is left of the budget. Between the jobs of one slice that is
                 # measured on the monotonic clock (a cheap read that is never less than the
                 # thread's CPU time over the same stretch, so this errs on the safe side); the
                 # slice is charged its CPU time at the end.
+                assert limit is not None  # a CPU limit, or the wall deadline set it above
                 left = limit if self.wall_armed else limit - self.cpu_used
-                self._arm(left)
-            if self.released:
-                ids, self.released[:] = ",".join(map(str, self.released)), []
-                self._release(ids)
-            fn(*args)
-            run_job = ctx.execute_pending_job
-            if limit is None:
-                while run_job():
-                    pass
-            else:
-                while True:
-                    self._arm(left - (time.perf_counter() - wall))
-                    if not run_job():
-                        break
+                if self.released or not trusted:
+                    if left <= 0:
+                        raise _CpuExhausted
+                    set_time_limit(left)
+                    if self.released:
+                        self._hand_released()
+                fn(*args)
+                job_pending = self._job_pending
+                if job_pending is None:
+                    while True:
+                        now = left - (perf_counter() - wall)
+                        if now <= 0:
+                            raise _CpuExhausted
+                        set_time_limit(now)
+                        if not run_job():
+                            break
+                else:  # learning that the queue is empty needs no call into JS
+                    while job_pending():
+                        now = left - (perf_counter() - wall)
+                        if now <= 0:
+                            raise _CpuExhausted
+                        set_time_limit(now)
+                        run_job()
+                # taking the outbox runs no code of the spell: without a time limit the binding
+                # does not read the process CPU clock for that call
+                set_time_limit(-1)
         except _CpuExhausted:
             self._fail(self._wall_error() if self.wall_armed else self._cpu_error())
             self._flush_output()
@@ -431,10 +550,10 @@ class JsBridge:
         self._flush()
         return not self.dead
 
-    def _arm(self, left: float) -> None:
-        if left <= 0:
-            raise _CpuExhausted
-        self.ctx.set_time_limit(left)
+    def _hand_released(self) -> None:
+        """Tell JS which callback ids the host has dropped."""
+        ids, self.released[:] = ",".join(map(str, self.released)), []
+        self._release(ids)
 
     def _fail(self, err: LlmspellError) -> None:
         """Stop the engine and end the spell with ``err``."""
@@ -476,15 +595,22 @@ class JsBridge:
         if not raw:
             return
         try:
-            # plain json.loads (its C scanner; integers beyond +-2^53 are refused where values
-            # cross into the host, by _to_python)
-            msgs = json.loads(f"[{raw}]")
-        except ValueError as exc:  # cannot happen unless the prelude is broken
+            # json's C scanner on its own (json.loads adds three Python calls and two regular
+            # expression matches); integers beyond +-2^53 are refused where values cross into
+            # the host, by _to_python
+            msg, end = _scan_json(raw, 0)
+            if end == len(raw):
+                if msg[0] == "call":  # the common case: one awaited request
+                    self._dispatch(msg[1], msg[2], msg[3], msg[4], True)
+                    return
+                msgs = [msg]
+            else:
+                text = f"[{raw}]"
+                msgs, end = _scan_json(text, 0)
+                if end != len(text):
+                    raise ValueError(f"extra data at {end}")
+        except (ValueError, StopIteration) as exc:  # only if the prelude is broken
             self._fail(LlmspellError("engine_error", f"{self.filename}: bad outbox: {exc}"))
-            return
-        if len(msgs) == 1 and msgs[0][0] == "call":  # the common case: one awaited request
-            msg = msgs[0]
-            self._dispatch(msg[1], msg[2], msg[3], msg[4], True)
             return
         for pos, msg in enumerate(msgs):
             if msg[0] == "limit":  # caught by the spell, but a limit ends it all the same
@@ -553,33 +679,47 @@ class JsBridge:
         task.serving = True
         served = 0
         checkpoint_if_cancelled = trio.lowlevel.checkpoint_if_cancelled
+        queue = task.queue
+        # every operation run here is the task's: callbacks it makes nest in the task
+        token = _nesting.set(task.depth)
         try:
             while not task.done.is_set():
-                if task.queue:
+                if queue:
                     # Host operations that do not wait (a state read) never yield to trio: a
-                    # cancelled task stops before its next one (_perform checks, none of its
+                    # cancelled task stops before its next one (_execute checks, none of its
                     # code runs after cancellation), and every CHECKPOINT_EVERY operations the
                     # task yields so that other tasks, timeouts and limits get their turn.
                     served += 1
                     if served % CHECKPOINT_EVERY == 0:
                         await trio.lowlevel.checkpoint()
                         continue  # the task may have ended meanwhile
-                    item = task.queue.pop(0)
+                    rid, op, args, prev, mine, _ = queue.pop(0)
                     task.busy = True
                     try:
-                        outcome = await self._perform(*item)
+                        ok, value = await self._execute(op, args, prev, mine)
                     finally:
                         task.busy = False
                     await checkpoint_if_cancelled()
-                    self._deliver(*outcome)  # not busy: its next request can run here too
+                    self._deliver(rid, op, ok, value)  # not busy: its next request runs here too
+                    continue
+                if (
+                    task.id == 0 and not nursery.child_tasks and len(self.tasks) == 1
+                    and self._memory_exhausted()
+                ):
+                    # Out of memory, QuickJS silently drops a promise job it cannot allocate,
+                    # and a rejection handler that cannot allocate fails into a promise nobody
+                    # sees: the module's end may never be reported. Nothing is left that could
+                    # wake it and its memory is used up, so it has run out of memory.
+                    self._fail(self._caught_limit("memory_bytes", ""))
                     continue
                 task.wakeup = trio.Event()
                 await task.wakeup.wait()
         finally:
+            _nesting.reset(token)
             task.serving = False
-            for item in task.queue:  # made just before the task ended: they still run
+            for item in queue:  # made just before the task ended: they still run
                 nursery.start_soon(self._run_op, *item)
-            task.queue.clear()
+            queue.clear()
 
     def _dispatch(self, rid: int, tid: int, op: str, args: list[Any], alone: bool) -> None:
         if op == "print":
@@ -591,7 +731,7 @@ class JsBridge:
         if nursery is None:
             log.warning("%s: %s requested after the spell ended; ignored", self.filename, op)
             return
-        prev, mine = holder.last, trio.Event()
+        prev, mine = holder.last, Gate()
         holder.last = mine
         if alone and holder.serving and not holder.busy and not holder.queue:
             holder.queue.append((rid, op, args, prev, mine, holder.depth))
@@ -605,51 +745,48 @@ class JsBridge:
             self._outer.start_soon(self._run_op, rid, op, args, None, mine, holder.depth)
 
     async def _run_op(
-        self, rid: int, op: str, args: list[Any], prev: trio.Event | None, mine: trio.Event,
-        depth: int,
+        self, rid: int, op: str, args: list[Any], prev: Gate | None, mine: Gate, depth: int,
     ) -> None:
-        outcome = await self._perform(rid, op, args, prev, mine, depth)
+        token = _nesting.set(depth)
+        try:
+            ok, value = await self._execute(op, args, prev, mine)
+        finally:
+            _nesting.reset(token)
         # an operation that did not yield may end in a scope cancelled meanwhile: its task's
         # code must not resume
         await trio.lowlevel.checkpoint_if_cancelled()
-        self._deliver(*outcome)
+        self._deliver(rid, op, ok, value)
 
-    async def _perform(
-        self, rid: int, op: str, args: list[Any], prev: trio.Event | None, mine: trio.Event,
-        depth: int,
-    ) -> tuple[int, str, bool, Any]:
-        """Run one requested host operation: ``(rid, op, ok, result or error)``."""
-        token = _nesting.set(depth)
+    async def _execute(
+        self, op: str, args: list[Any], prev: Gate | None, mine: Gate
+    ) -> tuple[bool, Any]:
+        """Run one requested host operation once ``prev`` (the task's previous one) has started
+        (or ended, if it does not wait): ``(ok, result or error)``. ``mine`` opens when this one
+        starts waiting or ends."""
         try:
             # a host operation that does not yield (a state read) would otherwise run, and its
             # result resume the task's code, even in a cancelled scope
             await trio.lowlevel.checkpoint_if_cancelled()
-            if prev is not None and not prev.is_set():
+            if prev is not None and not prev.opened:
                 await prev.wait()
             hop = HOST_OPS.get(op)
             if hop is None or hop.waits:
-                mine.set()
+                mine.open()
             try:
                 if op == "event.on":
                     self.subscribed = True
-                value = await call_op(self.session, op, self._arguments(op, args))
-                ok = True
+                return True, await call_op(self.session, op, self._arguments(op, args))
             except LlmspellError as err:
-                ok, value = False, err
+                return False, err
             except Exception as exc:  # a host operation's bug: reject, do not crash the run
                 log.exception("host operation %s failed", op)
-                ok, value = (
-                    False,
-                    LlmspellError(
-                        "engine_error",
-                        f"host operation {op!r} failed: {type(exc).__name__}: {exc}",
-                        {"operation": op},
-                    ),
+                return False, LlmspellError(
+                    "engine_error",
+                    f"host operation {op!r} failed: {type(exc).__name__}: {exc}",
+                    {"operation": op},
                 )
         finally:
-            mine.set()
-            _nesting.reset(token)
-        return rid, op, ok, value
+            mine.open()
 
     def _deliver(self, rid: int, op: str, ok: bool, value: Any) -> None:
         if op in FIRE_AND_FORGET:
@@ -658,9 +795,11 @@ class JsBridge:
             return
         if self.dead:
             return
+        plain = False
         if ok:
             try:
                 payload = dumps(value, "result")
+                plain = value is None or type(value) in _PRIMITIVES
             except LlmspellError as err:
                 ok, value = False, err
         if not ok:
@@ -668,7 +807,8 @@ class JsBridge:
                 "engine_error", str(value)
             )
             payload = json.dumps(_error_dict(failure))
-        self._slice(self._settle, rid, ok, payload)
+        # settling with a primitive runs no code of the spell (see the prelude's settle)
+        self._slice(self._settle, rid, ok, payload, plain, trusted=plain)
 
     def _arguments(self, op: str, args: Any) -> list[Any]:
         """The Python arguments of ``op``; a parameter of kind ``function`` must get one."""
@@ -677,7 +817,10 @@ class JsBridge:
                 "invalid_args", f"{op}: the arguments must be a list, got {_js_type(args)}",
                 {"operation": op},
             )
-        values = self._to_python(args, op)
+        to_python = self._to_python
+        values = [
+            v if type(v) is str or v is None else to_python(v, op) for v in args
+        ]
         if op in TASK_OPS:  # the functions become tasks of their own
             items = values[0] if values and isinstance(values[0], list) else values
             for value in items:
@@ -799,6 +942,14 @@ class JsBridge:
             return "memory_bytes"
         return None
 
+    def _memory_exhausted(self) -> bool:
+        """Whether the context has (almost) reached its memory limit (computing the usage walks
+        the heap: only for a task that has nothing left to wait for)."""
+        if not self.memory_limit or self.ctx is None:
+            return False
+        used = self.ctx.memory().get("malloc_size", 0)
+        return bool(used + EXHAUSTED_SLACK >= self.memory_limit)
+
     def _memory_high(self) -> bool:
         if not self.memory_limit or self.ctx is None:
             return False
@@ -871,6 +1022,8 @@ class _CpuExhausted(Exception):
 
 
 _SCALARS = frozenset({str, float, bool, type(None)})
+#: results that settle a promise with a JS primitive
+_PRIMITIVES = frozenset({str, int, float, bool})
 _FUNCTION_PARAMS: dict[str, tuple[tuple[int, str], ...]] = {}
 
 

@@ -37,6 +37,8 @@
   const defineProperty = Object.defineProperty;
   const isArray = Array.isArray;
   const globalEval = eval; // called indirectly: REPL input runs as a script in global scope
+  const joinOutbox = Function.prototype.call.bind(Array.prototype.join);
+  const captureStackTrace = Error.captureStackTrace;
 
   const getPrototypeOf = Object.getPrototypeOf;
   const RANGE_ERROR = RangeError.prototype;
@@ -46,13 +48,17 @@
   // a limit (stack overflow, out of memory) was reached: the spell is over, nothing of it may
   // reach the host any more (the driver ends the run when it takes the outbox)
   let stopped = false;
-  const pending = new Map(); // request id -> [resolve, reject, task id, call-site stack]
+  // request id -> [resolve, reject, task id, call-site stack]. This table and `killed` are
+  // objects without a prototype, not a Map and a Set: the driver settles a promise with a
+  // plain value without a time limit, so nothing it does there may reach code a spell can
+  // replace (such as Map.prototype.get).
+  const pending = Object.create(null);
   const fns = new Map(); // callback id -> function
   const fnIds = new Map(); // function -> callback id
   // references to a callback id sent to the host; the entry is dropped when the host has
   // released them all (its Callback objects were garbage-collected)
   const fnRefs = new Map();
-  const killed = new Set(); // cancelled script tasks: never resumed
+  const killed = Object.create(null); // cancelled script task id -> true: never resumed
   let current = 0; // the script task whose code is running (0 = the spell's module)
   let nextId = 0;
   let nextFn = 0;
@@ -182,16 +188,32 @@
     return value;
   }
 
-  function encode(value) {
+  function encode(value, plain) {
     try {
       // a value JSON cannot express at all (a symbol, a toJSON returning undefined) is null
-      return stringify(value, replacer) ?? "null";
+      return (plain ? stringify(value) : stringify(value, replacer)) ?? "null";
     } catch (e) {
       if (e instanceof LlmspellError) {
         throw e;
       }
       throw invalid("invalid_value", `value cannot cross to the host: ${e && e.message}`);
     }
+  }
+
+  // The arguments of a request as JSON. The common case -- nothing but strings, booleans, null,
+  // undefined and numbers within +-2^53 -- needs no replacer (one JS call per value): for those
+  // JSON.stringify alone gives the same text (undefined in an array is null either way). An
+  // array toJSON (a spell may define one) or any other value takes the general path.
+  function encodeArgs(args) {
+    for (let i = 0; i < args.length; i++) {
+      const v = args[i];
+      const t = typeof v;
+      if (t !== "string" && t !== "boolean" && v !== null && v !== undefined &&
+          !(t === "number" && v >= -MAX_INT && v <= MAX_INT)) {
+        return encode(args, false);
+      }
+    }
+    return encode(args, args.toJSON === undefined);
   }
 
   const REF = Symbol("llmspell.ref");
@@ -264,30 +286,45 @@
 
   // --- requests -------------------------------------------------------------------------------
 
-  function request(op, args, fireAndForget) {
-    if (killed.has(current) || stopped) {
+  // The resolving functions of the promise just made (one executor for all of them).
+  let resolvedBy;
+  let rejectedBy;
+  function captureResolvers(resolve, reject) {
+    resolvedBy = resolve;
+    rejectedBy = reject;
+  }
+  const SITE = {}; // captureStackTrace writes the call site's stack here
+
+  // A host operation: a promise settled by the driver. `caller` is the API function that was
+  // called (the spell's frames start below it): the call site kept for a host error's stack
+  // (where the spell asked for the operation) has the spell's frames only, which is all that
+  // locating the error needs, and costs a fraction of a full `new Error().stack`.
+  function request(op, args, caller) {
+    if (killed[current] === true || stopped) {
       return new NativePromise(() => {});
     }
     let body;
     try {
-      body = encode(args);
+      body = encodeArgs(args);
     } catch (e) {
-      if (fireAndForget) {
-        throw e;
-      }
       return NativePromise.reject(e);
     }
     const rid = ++nextId;
     // op is one of this prelude's literal names (no quoting needed)
     outbox.push(`["call",${rid},${current},"${op}",${body}]`);
-    if (fireAndForget) {
-      return undefined;
+    captureStackTrace(SITE, caller === undefined ? request : caller);
+    const promise = new NativePromise(captureResolvers);
+    pending[rid] = [resolvedBy, rejectedBy, current, SITE.stack];
+    return promise;
+  }
+
+  // A host operation nobody waits for (print, log).
+  function send(op, args) {
+    if (killed[current] === true || stopped) {
+      return;
     }
-    const site = new Error().stack;
-    const task = current;
-    return new NativePromise((resolve, reject) => {
-      pending.set(rid, [resolve, reject, task, site]);
-    });
+    const body = encodeArgs(args);
+    outbox.push(`["call",${++nextId},${current},"${op}",${body}]`);
   }
 
   // A spawned task: a Promise of its result that asks the host for the result only when
@@ -309,7 +346,7 @@
     }
     cancel() {
       const st = this[TSTATE];
-      if (!st.cancelled && !killed.has(current) && !stopped) {
+      if (!st.cancelled && killed[current] !== true && !stopped) {
         st.cancelled = true;
         outbox.push(`["cancel",${st.rid}]`);
       }
@@ -336,7 +373,7 @@
     defineProperty(p, TSTATE, {
       value: { rid, resolve, reject, waiting: false, cancelled: false },
     });
-    if (!killed.has(current) && !stopped) {
+    if (killed[current] !== true && !stopped) {
       outbox.push(`["spawn",${rid},${current},${fid},${stringify(fn.name || "task")},${body}]`);
     }
     return p;
@@ -352,7 +389,7 @@
   // --- driver entry points (called by Python) --------------------------------------------------
 
   function done(tid, ok, value) {
-    if (killed.has(tid) || stopped) {
+    if (killed[tid] === true || stopped) {
       return;
     }
     let body;
@@ -380,19 +417,28 @@
       if (outbox.length === 0) {
         return "";
       }
-      // join() builds a flat string (the binding cannot return a rope to Python)
-      const text = outbox.join(",");
+      // join() builds a flat string (the binding cannot return a rope to Python); the captured
+      // one, so that no code of the spell runs here (the driver takes the outbox without a
+      // time limit)
+      const text = joinOutbox(outbox, ",");
       outbox.length = 0;
       return text;
     },
-    settle(rid, ok, payload) {
-      const entry = pending.get(rid);
+    // `plain`: the payload is a JSON number, string, boolean or null. The driver calls this
+    // without a time limit then, so that case reaches no code the spell could have replaced:
+    // the captured JSON.parse without reviver, and resolving with a primitive (no `then`).
+    settle(rid, ok, payload, plain) {
+      const entry = pending[rid];
       if (entry === undefined) {
         return;
       }
-      pending.delete(rid);
+      delete pending[rid];
       current = entry[2];
-      if (killed.has(current)) {
+      if (killed[current] === true) {
+        return;
+      }
+      if (plain) {
+        entry[0](parse(payload));
         return;
       }
       if (!ok) {
@@ -467,15 +513,23 @@
       }
     },
     kill(tid) {
-      killed.add(tid);
-      for (const [rid, entry] of pending) {
-        if (entry[2] === tid) {
-          pending.delete(rid);
+      killed[tid] = true;
+      for (const rid in pending) {
+        if (pending[rid][2] === tid) {
+          delete pending[rid];
         }
       }
     },
     stats() {
-      return stringify({ callbacks: fns.size, pending: pending.size, killed: killed.size });
+      let waiting = 0;
+      for (const _ in pending) {
+        waiting++;
+      }
+      let cancelled = 0;
+      for (const _ in killed) {
+        cancelled++;
+      }
+      return stringify({ callbacks: fns.size, pending: waiting, killed: cancelled });
     },
     init(argsPayload) {
       defineProperty(G, "args", { value: freeze(decode(argsPayload)), enumerable: false });
@@ -528,12 +582,12 @@
   }
 
   function print(...values) {
-    request("print", [values.map(format).join(" ")], true);
+    send("print", [values.map(format).join(" ")]);
   }
 
   function logAt(level) {
     return (message, data) => {
-      request("log", [level, format(message), data === undefined ? null : data], true);
+      send("log", [level, format(message), data === undefined ? null : data]);
     };
   }
 
@@ -549,16 +603,22 @@
   });
 
   const Tool = freeze({
-    call: (name, args) => request("tool.call", [name, args]),
-    list: (filter) => request("tool.list", [filter]),
-    info: (name) => request("tool.info", [name]),
+    call(name, args) {
+      return request("tool.call", [name, args], Tool.call);
+    },
+    list(filter) {
+      return request("tool.list", [filter], Tool.list);
+    },
+    info(name) {
+      return request("tool.info", [name], Tool.info);
+    },
     define(spec) {
       if (spec === null || typeof spec !== "object" || typeof spec.run !== "function") {
         return NativePromise.reject(invalid("invalid_args",
           "Tool.define needs {name, description, parameters, run: function}"));
       }
       const { run, ...rest } = spec;
-      return request("tool.define", [rest, run]);
+      return request("tool.define", [rest, run], Tool.define);
     },
   });
 
@@ -570,44 +630,84 @@
         out.tools = out.tools.map((t) => t !== null && typeof t === "object" &&
           !(t instanceof Handle) && typeof t.name === "string" ? t.name : t);
       }
-      return request("agent.create", [out]);
+      return request("agent.create", [out], Agent.create);
     },
-    get: (name) => request("agent.get", [name]),
-    list: () => request("agent.list", []),
+    get(name) {
+      return request("agent.get", [name], Agent.get);
+    },
+    list() {
+      return request("agent.list", [], Agent.list);
+    },
   });
 
   const Workflow = freeze({
-    sequential: (spec) => request("workflow.sequential", [snakeKeys(spec)]),
-    parallel: (spec) => request("workflow.parallel", [snakeKeys(spec)]),
-    conditional: (spec) => request("workflow.conditional", [snakeKeys(spec)]),
-    loop: (spec) => request("workflow.loop", [snakeKeys(spec)]),
+    sequential(spec) {
+      return request("workflow.sequential", [snakeKeys(spec)], Workflow.sequential);
+    },
+    parallel(spec) {
+      return request("workflow.parallel", [snakeKeys(spec)], Workflow.parallel);
+    },
+    conditional(spec) {
+      return request("workflow.conditional", [snakeKeys(spec)], Workflow.conditional);
+    },
+    loop(spec) {
+      return request("workflow.loop", [snakeKeys(spec)], Workflow.loop);
+    },
   });
 
   const State = freeze({
-    get: (key, scope) => request("state.get", [key, scope]),
-    set: (key, value, scope) => request("state.set", [key, value, scope]),
-    delete: (key, scope) => request("state.delete", [key, scope]),
-    keys: (scope) => request("state.keys", [scope]),
+    get(key, scope) {
+      return request("state.get", [key, scope], State.get);
+    },
+    set(key, value, scope) {
+      return request("state.set", [key, value, scope], State.set);
+    },
+    delete(key, scope) {
+      return request("state.delete", [key, scope], State.delete);
+    },
+    keys(scope) {
+      return request("state.keys", [scope], State.keys);
+    },
   });
 
   const Event = freeze({
-    emit: (topic, data) => request("event.emit", [topic, data]),
-    on: (pattern, fn) => request("event.on", [pattern, fn]),
-    off: (handle) => request("event.off", [handle]),
-    wait: (pattern, timeout) => request("event.wait", [pattern, timeout]),
+    emit(topic, data) {
+      return request("event.emit", [topic, data], Event.emit);
+    },
+    on(pattern, fn) {
+      return request("event.on", [pattern, fn], Event.on);
+    },
+    off(handle) {
+      return request("event.off", [handle], Event.off);
+    },
+    wait(pattern, timeout) {
+      return request("event.wait", [pattern, timeout], Event.wait);
+    },
   });
 
   const Hook = freeze({
-    on: (point, fn, opts) => request("hook.on", [snake(point), fn, opts]),
-    off: (handle) => request("hook.off", [handle]),
+    on(point, fn, opts) {
+      return request("hook.on", [snake(point), fn, opts], Hook.on);
+    },
+    off(handle) {
+      return request("hook.off", [handle], Hook.off);
+    },
   });
 
   const Task = freeze({
     spawn: (fn, ...args) => spawn(fn, args),
-    sleep: (seconds) => request("task.sleep", [seconds]),
-    all: (items) => request("task.all", [isArray(items) ? items.map(taskItem) : items]),
-    race: (items) => request("task.race", [isArray(items) ? items.map(taskItem) : items]),
-    timeout: (seconds, fn) => request("task.timeout", [seconds, fn]),
+    sleep(seconds) {
+      return request("task.sleep", [seconds], Task.sleep);
+    },
+    all(items) {
+      return request("task.all", [isArray(items) ? items.map(taskItem) : items], Task.all);
+    },
+    race(items) {
+      return request("task.race", [isArray(items) ? items.map(taskItem) : items], Task.race);
+    },
+    timeout(seconds, fn) {
+      return request("task.timeout", [seconds, fn], Task.timeout);
+    },
     cancel(handle) {
       if (!(handle instanceof TaskPromise)) {
         throw invalid("invalid_args", "Task.cancel: expected the result of Task.spawn");
