@@ -25,7 +25,7 @@ from llmspell.providers import (
 )
 from llmspell_providers.http import HttpClient, error_message
 from llmspell_providers.prices import PriceTable
-from llmspell_providers.spec import ProviderSpec
+from llmspell_providers.spec import ProviderSpec, SpecBacked
 
 
 def estimate_tokens(body: Mapping[str, Any], max_tokens: int | None) -> int:
@@ -42,7 +42,7 @@ def estimate_tokens(body: Mapping[str, Any], max_tokens: int | None) -> int:
     return len(json.dumps(body, ensure_ascii=False)) // 4 + (max_tokens or 0)
 
 
-class HttpProvider:
+class HttpProvider(SpecBacked):
     """A provider reached over HTTP. Subclasses set :attr:`protocol` and implement
     :meth:`chat_body`, :meth:`parse_reply`, :meth:`parse_stream` and :meth:`auth_headers`."""
 
@@ -67,22 +67,7 @@ class HttpProvider:
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r}, {self.spec.http.base_url!r})"
 
-    # --- what the kernel asks -----------------------------------------------------------------
-
-    @property
-    def default_model(self) -> str | None:
-        return self.spec.default_model
-
-    @property
-    def default_rank(self) -> int:
-        return self.spec.default_rank
-
-    def models(self) -> list[str]:
-        return list(self.spec.models)
-
-    def status(self) -> ProviderStatus:
-        """Usable when its key variable is set (or it needs none); never reveals the key."""
-        return self.spec.status(self._env)
+    # --- what the kernel asks (see also SpecBacked) -------------------------------------------
 
     async def probe(self) -> ProviderStatus:
         """Contact the server (``GET {base_url}/models``, no retries): usable only if it answers

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING
 from llmspell.providers import Capabilities, ChatRequest, ChatResponse, ProviderStatus, StreamChunk
 from llmspell_providers.catalog import provider_class
 from llmspell_providers.prices import PriceTable
-from llmspell_providers.spec import ProviderSpec
+from llmspell_providers.spec import ProviderSpec, SpecBacked
 
 if TYPE_CHECKING:
     from llmspell_providers.base import HttpProvider
 
 
-class LazyHttpProvider:
+class LazyHttpProvider(SpecBacked):
     """Answers what the kernel asks without a request (name, status, models, default model)
     from the :class:`ProviderSpec`; builds the real provider of its protocol for the first
     request and hands every request to it."""
@@ -41,20 +41,6 @@ class LazyHttpProvider:
             self._real = provider_class(self.spec.protocol)(self.spec, self.prices,
                                                             env=self._env)
         return self._real
-
-    @property
-    def default_model(self) -> str | None:
-        return self.spec.default_model
-
-    @property
-    def default_rank(self) -> int:
-        return self.spec.default_rank
-
-    def models(self) -> list[str]:
-        return list(self.spec.models)
-
-    def status(self) -> ProviderStatus:
-        return self.spec.status(self._env)
 
     async def probe(self) -> ProviderStatus:
         return await self.real.probe()

@@ -128,3 +128,25 @@ def _non_negative(table: Table, key: str, default: int) -> int:
     return value
 
 
+class SpecBacked:
+    """What the kernel asks of a provider without a request, answered from its
+    :class:`ProviderSpec` (``self.spec``) and environment (``self._env``): the default model
+    and its rank, the known models, and whether it is usable now."""
+
+    spec: ProviderSpec
+    _env: Mapping[str, str]
+
+    @property
+    def default_model(self) -> str | None:
+        return self.spec.default_model
+
+    @property
+    def default_rank(self) -> int:
+        return self.spec.default_rank
+
+    def models(self) -> list[str]:
+        return list(self.spec.models)
+
+    def status(self) -> ProviderStatus:
+        """Usable when its key variable is set (or it needs none); never reveals the key."""
+        return self.spec.status(self._env)
