@@ -128,12 +128,14 @@ def llmspell_after_workflow(ctx: HookContext) -> Any:
 
 @hookspec
 def llmspell_before_workflow_step(ctx: HookContext) -> Any:
-    """Before one workflow step. ``ctx.name`` is ``workflow/step``, ``ctx.input`` the step input."""
+    """Before one attempt of a workflow step (a step with ``retry`` is hooked once per attempt;
+    ``ctx.metadata["attempt"]`` counts from 1). ``ctx.name`` is ``workflow/step``, ``ctx.input``
+    the step input."""
 
 
 @hookspec
 def llmspell_after_workflow_step(ctx: HookContext) -> Any:
-    """After one workflow step. ``ctx.output`` is the step output."""
+    """After one attempt of a workflow step. ``ctx.output`` is the step output."""
 
 
 @hookspec
