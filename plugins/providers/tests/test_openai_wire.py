@@ -18,7 +18,7 @@ from llmspell.providers import ChatRequest, StreamChunk, ToolSpec
 from llmspell.runtime import SpellRun
 from llmspell.testing import make_kernel
 from llmspell.tools import Tool
-from llmspell_providers.catalog import build_providers
+from llmspell_providers.catalog import build_providers, build_specs
 from llmspell_providers.openai import OpenAIProvider
 from llmspell_providers.prices import PriceTable
 
@@ -345,6 +345,7 @@ def test_config_errors_name_the_key() -> None:
         ({"openai": {"base_url": "ftp://x"}}, "providers.openai.base_url"),
         ({"openai": {"max_retrys": 1}}, "providers.openai.max_retrys"),
         ({"mine": {"base_url": "http://x"}}, "providers.mine.protocol"),
+        ({"opneai": {"timeout": 5}}, "providers.opneai.protocol"),
         ({"mine": {"protocol": "opnai", "base_url": "http://x"}}, "providers.mine.protocol"),
         ({"mine": {"protocol": "openai"}}, "providers.mine.base_url"),
     ]
@@ -353,6 +354,12 @@ def test_config_errors_name_the_key() -> None:
         with pytest.raises(LlmspellError) as info:
             build_providers(config, PriceTable.load(config))
         assert info.value.code == "config_error" and info.value.details["key"] == key, tables
+
+
+def test_tables_of_other_plugins_providers_are_left_to_them() -> None:
+    config = parse({"providers": {"local": {"n_ctx": 2048}, "myplugin": {"colour": "blue"}}})
+    names = [spec.name for spec in build_specs(config)]
+    assert "local" not in names and "myplugin" not in names
 
 
 def test_the_key_never_appears_in_reprs_or_status(wire: WireServer) -> None:

@@ -7,6 +7,7 @@ vLLM server on another machine.
 
 from __future__ import annotations
 
+import difflib
 import importlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -106,10 +107,14 @@ def build_specs(config: Config) -> list[ProviderSpec]:
         else:
             protocol = table.get("protocol", str, "")
             if not protocol:
-                if name in ("local", "scripted"):
-                    continue  # configured here, owned by another plugin
+                # a table of another plugin's provider (local ...), unless it looks meant for
+                # this one: a base_url, or a name one typo away from a built-in
+                close = difflib.get_close_matches(name, BUILTINS, n=1, cutoff=0.8)
+                if "base_url" not in table and not close:
+                    continue
+                hint = f" (or did you mean the built-in {close[0]!r}?)" if close else ""
                 raise table.error("protocol", f"is required for a provider llmspell does not "
-                                              f"know ({', '.join(PROTOCOLS)})")
+                                              f"know ({', '.join(PROTOCOLS)}){hint}")
             if protocol not in PROTOCOLS:
                 raise table.error("protocol", f"names an unknown protocol {protocol!r}"
                                   + did_you_mean(protocol, PROTOCOLS))
