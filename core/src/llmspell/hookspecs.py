@@ -40,7 +40,8 @@ if TYPE_CHECKING:
     from llmspell.config import Config
     from llmspell.lifecycle import HookContext
     from llmspell.registry import Registry
-    from llmspell.tools import ToolRegistry
+    from llmspell.runtime import SpellRun
+    from llmspell.tools import Tool, ToolRegistry
 
 PROJECT = "llmspell"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -174,3 +175,17 @@ def llmspell_on_error(ctx: HookContext) -> Any:
     """An operation failed. ``ctx.error`` is the :class:`~llmspell.errors.LlmspellError`,
     ``ctx.kind``/``ctx.name`` say which operation; ``Skip(result)`` recovers with a result and
     ``Retry`` runs the operation again (bounded by the policy's ``max_hook_retries``)."""
+
+
+# --- approval ---------------------------------------------------------------------------------
+
+
+@hookspec
+def llmspell_approve_tool(tool: Tool, args: dict[str, Any], run: SpellRun) -> bool | None:
+    """Decide whether ``tool`` may run with ``args`` when the run's policy says it needs a
+    person's approval (see :meth:`llmspell.security.SecurityPolicy.needs_approval`).
+
+    Return ``True`` to approve, ``False`` to refuse, ``None`` to leave the decision to the next
+    implementation and finally to the run's approver (the CLI asks on the terminal). May be
+    ``async``. Implementations are asked in priority order; the first ``True``/``False`` wins.
+    """

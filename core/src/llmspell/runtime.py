@@ -8,6 +8,7 @@ wall-time limit) cancels everything in flight.
 
 from __future__ import annotations
 
+import inspect
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -268,18 +269,47 @@ class SpellRun:
         return out
 
     async def _approve(self, tool: Tool, args: dict[str, Any]) -> None:
-        if self.approver is None or not await self.approver(tool, args):
-            how = (
-                "was refused approval"
-                if self.approver is not None
-                else "needs approval, and no one can give it"
-            )
-            raise LlmspellError(
-                "permission_denied",
-                f"tool {tool.name!r} {how}",
-                {"tool": tool.name, "reason": "approval"},
-                hint="approve it when asked, or run with --yes",
-            )
+        """Ask the ``llmspell_approve_tool`` hooks, then the run's approver; refuse
+        (``permission_denied``) unless one of them approves."""
+        verdict = await self._approval_hooks(tool, args)
+        if verdict is None and self.approver is not None:
+            verdict = bool(await self.approver(tool, args))
+        if verdict:
+            return
+        how = (
+            "was refused approval"
+            if verdict is not None
+            else "needs approval, and no one can give it"
+        )
+        raise LlmspellError(
+            "permission_denied",
+            f"tool {tool.name!r} {how}",
+            {"tool": tool.name, "reason": "approval"},
+            hint="approve it when asked, or run with --yes",
+        )
+
+    async def _approval_hooks(self, tool: Tool, args: dict[str, Any]) -> bool | None:
+        caller = getattr(self.kernel.pm.hook, "llmspell_approve_tool", None)
+        if caller is None:
+            return None
+        for impl in reversed(caller.get_hookimpls()):  # pluggy's call order
+            kwargs = {"tool": tool, "args": args, "run": self}
+            try:
+                answer = impl.function(**{k: kwargs[k] for k in impl.argnames})
+                if inspect.isawaitable(answer):
+                    answer = await answer
+            except LlmspellError:
+                raise
+            except Exception as exc:
+                raise LlmspellError(
+                    "plugin_error",
+                    f"hook {impl.plugin_name}.llmspell_approve_tool failed: "
+                    f"{type(exc).__name__}: {exc}",
+                    {"hook": f"{impl.plugin_name}.llmspell_approve_tool", "tool": tool.name},
+                ) from exc
+            if answer is not None:
+                return bool(answer)
+        return None
 
     # --- models --------------------------------------------------------------------------------
 

@@ -26,7 +26,7 @@ import attrs
 from llmspell.agents import LLMAgent, agent_tool
 from llmspell.errors import LlmspellError, did_you_mean
 from llmspell.kernel import Kernel
-from llmspell.runtime import SpellRun
+from llmspell.runtime import Approver, SpellRun
 from llmspell.security import SecurityPolicy
 from llmspell.specpath import Where, describe
 from llmspell.state import MemoryBackend, SqliteBackend, StateBackend, default_state_path
@@ -221,19 +221,20 @@ class _FileTargets:
 
 async def run_workflow_file(
     kernel: Kernel, path: Path, args: dict[str, Any], policy: SecurityPolicy,
-    project: Path | None = None,
+    project: Path | None = None, *, approver: Approver | None = None,
 ) -> Any:
     """Load the workflow file at ``path`` and run it in a new :class:`SpellRun` (named after
     the file, with ``args`` as the run's arguments and :func:`workflow_input` as the input);
     returns :func:`output_value` of its result. The file is checked before the run opens; the
-    state is the SQLite store of ``project`` (in memory without one)."""
+    state is the SQLite store of ``project`` (in memory without one); ``approver`` is asked
+    before tools that need approval run."""
     flow = load_workflow(kernel, path)
     store: StateBackend = (
         SqliteBackend(default_state_path(project)) if project is not None else MemoryBackend()
     )
     try:
         async with SpellRun.open(kernel, name=str(path), args=args, policy=policy,
-                                 store=store) as run:
+                                 store=store, approver=approver) as run:
             result = await run.run_agent(flow, workflow_input(run.args))
             run.result = output_value(result)
         return run.result

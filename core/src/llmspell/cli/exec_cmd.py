@@ -11,6 +11,7 @@ import click
 import trio
 
 from llmspell.cli.app import CliState, fail, run_async
+from llmspell.cli.approval import terminal_approver
 from llmspell.cli.options import policy_options
 from llmspell.cli.run_cmd import parse_spell_args, print_result
 from llmspell.errors import LlmspellError
@@ -51,7 +52,7 @@ def exec_(
         try:
             async with SpellRun.open(
                 state.kernel, name=name, args=parse_spell_args(spell_args), policy=policy,
-                store=store,
+                store=store, approver=terminal_approver,
             ) as run:
                 run.result = await engine.run(source, name, run)
             return run.result
@@ -110,7 +111,8 @@ def repl(
         store = SqliteBackend(default_state_path(folder))
         try:
             async with SpellRun.open(
-                state.kernel, name="<repl>", policy=policy, store=store
+                state.kernel, name="<repl>", policy=policy, store=store,
+                approver=terminal_approver,
             ) as run:
                 session = ScriptSession(run, "<repl>")
                 repl_session = engine.repl(session)

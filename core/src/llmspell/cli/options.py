@@ -16,7 +16,7 @@ from llmspell.security import SecurityPolicy
 
 def policy_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Add ``--allow-read/--allow-write/--allow-net/--allow-private-network/--allow-process/
-    --allow-env/--yes`` and pass a ``policy`` keyword instead."""
+    --allow-command/--allow-env/--yes`` and pass a ``policy`` keyword instead."""
 
     @click.option("--allow-read", multiple=True, type=click.Path(path_type=Path),
                   help="Directory tools may read (repeatable).")
@@ -27,6 +27,9 @@ def policy_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     @click.option("--allow-private-network", is_flag=True,
                   help="Also allow loopback and private addresses.")
     @click.option("--allow-process", is_flag=True, help="Allow tools to spawn processes.")
+    @click.option("--allow-command", multiple=True, metavar="CMD",
+                  help="Executable that command-running tools may start, '*' for any "
+                  "(repeatable; implies --allow-process).")
     @click.option("--allow-env", multiple=True, metavar="NAME",
                   help="Environment variable tools may read (repeatable).")
     @click.option("--yes", "-y", is_flag=True, help="Approve every tool that asks for approval.")
@@ -38,6 +41,7 @@ def policy_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         allow_net: tuple[str, ...],
         allow_private_network: bool,
         allow_process: bool,
+        allow_command: tuple[str, ...],
         allow_env: tuple[str, ...],
         yes: bool,
         **kwargs: Any,
@@ -48,6 +52,7 @@ def policy_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             network_hosts=allow_net,
             allow_private_network=allow_private_network,
             allow_processes=allow_process,
+            commands=allow_command,
             env_names=allow_env,
             auto_approve=yes,
         )

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from llmspell.cli.app import CliState, run_async
+from llmspell.cli.approval import terminal_approver
 from llmspell.cli.options import policy_options
 from llmspell.engines import engine_for
 from llmspell.errors import LlmspellError
@@ -65,7 +66,9 @@ async def run_spell(
     if engine_name is None and path.suffix.lower() in WORKFLOW_SUFFIXES:
         from llmspell.workflow_files import run_workflow_file  # only workflow files need it
 
-        return await run_workflow_file(state.kernel, path, parse_spell_args(argv), policy, project)
+        return await run_workflow_file(
+            state.kernel, path, parse_spell_args(argv), policy, project, approver=terminal_approver
+        )
     try:
         source = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -78,7 +81,8 @@ async def run_spell(
     store = SqliteBackend(default_state_path(project))
     try:
         async with SpellRun.open(
-            state.kernel, name=str(path), args=parse_spell_args(argv), policy=policy, store=store
+            state.kernel, name=str(path), args=parse_spell_args(argv), policy=policy, store=store,
+            approver=terminal_approver,
         ) as run:
             run.result = await engine.run(source, str(path), run)
         return run.result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import click
@@ -10,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from llmspell.cli.app import CliState, run_async
+from llmspell.cli.approval import terminal_approver
 from llmspell.cli.options import echo_json, parse_json_arg, policy_options
 from llmspell.runtime import SpellRun
 from llmspell.security import SecurityPolicy
@@ -75,8 +77,35 @@ def call(state: CliState, name: str, args_json: str, policy: SecurityPolicy) -> 
     kernel.tools.get(name)
 
     async def go() -> Any:
-        async with SpellRun.open(kernel, name=f"<tools call {name}>", policy=policy) as run:
+        async with SpellRun.open(
+            kernel, name=f"<tools call {name}>", policy=policy, approver=terminal_approver
+        ) as run:
             return await run.call_tool(name, args)
 
     result = run_async(go)
     click.echo(result if isinstance(result, str) else json.dumps(result, ensure_ascii=False))
+
+
+@tools.command()
+@click.option("--output", "-o", type=click.Path(path_type=Path),
+              help="Write the reference to this file instead of printing it.")
+@click.option("--check", is_flag=True,
+              help="Only check that --output holds the current reference; exit 1 if not.")
+@click.pass_obj
+def docs(state: CliState, output: Path | None, check: bool) -> None:
+    """Write the tool reference (Markdown) generated from the registered tools."""
+    from llmspell.cli.tools_doc import render
+
+    kernel = state.kernel
+    text = render(kernel.tools.values(), kernel.tools.owner)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    if check:
+        current = output.read_text(encoding="utf-8") if output.exists() else None
+        if current != text:
+            raise click.ClickException(
+                f"{output} is out of date; run: llmspell tools docs --output {output}"
+            )
+        return
+    output.write_text(text, encoding="utf-8")

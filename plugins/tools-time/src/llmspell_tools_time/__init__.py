@@ -1,0 +1,2 @@
+"""Time tools for llmspell: now, parse, format, time-zone conversion, date arithmetic.
+"""

@@ -1,0 +1,3 @@
+"""Web tools for llmspell: HTTP requests, page fetching and scraping, feeds, sitemaps, GraphQL,
+search — behind the policy's network allowlist.
+"""
