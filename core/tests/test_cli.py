@@ -569,3 +569,33 @@ def test_console_script_errors_on_stderr_only(tmp_path: Path) -> None:
     assert lines[0].startswith("error: ARGS_JSON is not valid JSON")
     assert lines[1].startswith("hint:")
     assert len(lines) == 2
+
+
+def test_allow_command_grants_the_process_permission(kernel: Kernel) -> None:
+    allowed = invoke(kernel, "tools", "call", "spawner", "--allow-command", "git")
+    assert allowed.exit_code == 0, allowed.stderr
+    assert allowed.stdout == "spawned\n"
+
+
+def test_tools_docs_renders_every_tool_with_its_examples(kernel: Kernel, tmp_path: Path) -> None:
+    printed = invoke(kernel, "tools", "docs")
+    assert printed.exit_code == 0, printed.stderr
+    text = printed.stdout
+    assert text.startswith("# Tool reference\n")
+    assert "5 tools in 3 categories." in text
+    for name in ("add", "hello", "spawner", "dangerous", "crasher"):
+        assert f"### `{name}`" in text
+    assert "llmspell tools call add '{\"a\": 1, \"b\": 2}'" in text
+    assert 'local result = Tool.call("add", {a = 1, b = 2})' in text
+    assert 'const result = await Tool.call("add", {"a": 1, "b": 2});' in text
+    assert "| `a` | integer | yes |" in text
+    assert "permissions: `process`" in text and "**needs approval**" in text
+
+    out = tmp_path / "tools.md"
+    assert invoke(kernel, "tools", "docs", "--output", str(out)).exit_code == 0
+    assert out.read_text() == text
+    assert invoke(kernel, "tools", "docs", "--output", str(out), "--check").exit_code == 0
+    out.write_text(text.replace("Add two integers.", "Add two numbers."))
+    stale = invoke(kernel, "tools", "docs", "--output", str(out), "--check")
+    assert stale.exit_code == 1
+    assert "is out of date; run: llmspell tools docs --output" in stale.stderr

@@ -21,7 +21,8 @@ from Lua with `Tool.call("NAME", {...})`, from JavaScript with `await Tool.call(
 or give it to an agent in `tools`. Arguments are checked against the schema before the tool runs;
 a bad one is an `invalid_args` error naming the argument. Permissions are checked against the
 run's security policy ([security.md](security.md)); tools marked *needs approval* ask a person
-first (`--yes` approves all).
+first (`--yes` approves all). Every example below is run by the tests of its tool's package
+(with a policy that allows what the tool needs, against local files and servers).
 
 """
 
@@ -42,7 +43,8 @@ def _type_of(schema: dict[str, Any]) -> str:
     if kind == "array" and isinstance(schema.get("items"), dict):
         return f"array of {_type_of(schema['items'])}"
     if kind is None and ("oneOf" in schema or "anyOf" in schema):
-        return " \\| ".join(_type_of(s) for s in schema.get("oneOf") or schema.get("anyOf"))
+        options = schema.get("oneOf") or schema.get("anyOf") or []
+        return " \\| ".join(_type_of(s) for s in options)
     return str(kind or "any")
 
 
@@ -110,11 +112,11 @@ def render_tool(tool: Tool, plugin: str) -> str:
             f"llmspell tools call {tool.name} '{example}'",
             "```",
             "",
-            "```lua",
+            "```lua no-run",
             f'local result = Tool.call("{tool.name}", {lua_literal(tool.example)})',
             "```",
             "",
-            "```js",
+            "```js no-run",
             f'const result = await Tool.call("{tool.name}", {example});',
             "```",
             "",
