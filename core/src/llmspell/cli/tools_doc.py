@@ -130,7 +130,7 @@ def render(tools: Iterable[Tool], owner: Callable[[str], str]) -> str:
     for t in tools:
         by_category.setdefault(t.category, []).append(t)
     total = sum(len(v) for v in by_category.values())
-    out = [HEADER, f"{total} tools in {len(by_category)} categories.", ""]
+    out = [HEADER.rstrip("\n") + "\n", f"{total} tools in {len(by_category)} categories.", ""]
     out += ["| category | tools |", "|---|---|"]
     for category in sorted(by_category):
         names = ", ".join(f"[`{t.name}`](#{t.name})" for t in sorted(
