@@ -599,3 +599,11 @@ def test_tools_docs_renders_every_tool_with_its_examples(kernel: Kernel, tmp_pat
     stale = invoke(kernel, "tools", "docs", "--output", str(out), "--check")
     assert stale.exit_code == 1
     assert "is out of date; run: llmspell tools docs --output" in stale.stderr
+
+
+def test_require_approval_makes_a_tool_ask(kernel: Kernel) -> None:
+    assert invoke(kernel, "tools", "call", "hello").stdout == "hello there\n"
+    refused = invoke(kernel, "tools", "call", "hello", "--require-approval", "hello")
+    assert_clean_error(refused, "tool 'hello' needs approval, and there is no terminal")
+    approved = invoke(kernel, "tools", "call", "hello", "--require-approval", "hello", "--yes")
+    assert approved.stdout == "hello there\n"

@@ -16,7 +16,7 @@ from llmspell.security import SecurityPolicy
 
 def policy_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Add ``--allow-read/--allow-write/--allow-net/--allow-private-network/--allow-process/
-    --allow-command/--allow-env/--yes`` and pass a ``policy`` keyword instead."""
+    --allow-command/--allow-env/--require-approval/--yes`` and pass a ``policy`` keyword instead."""
 
     @click.option("--allow-read", multiple=True, type=click.Path(path_type=Path),
                   help="Directory tools may read (repeatable).")
@@ -32,6 +32,8 @@ def policy_options(fn: Callable[..., Any]) -> Callable[..., Any]:
                   "(repeatable; implies --allow-process).")
     @click.option("--allow-env", multiple=True, metavar="NAME",
                   help="Environment variable tools may read (repeatable).")
+    @click.option("--require-approval", multiple=True, metavar="TOOL",
+                  help="Also ask before this tool runs (repeatable).")
     @click.option("--yes", "-y", is_flag=True, help="Approve every tool that asks for approval.")
     @functools.wraps(fn)
     def wrapper(
@@ -43,6 +45,7 @@ def policy_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         allow_process: bool,
         allow_command: tuple[str, ...],
         allow_env: tuple[str, ...],
+        require_approval: tuple[str, ...],
         yes: bool,
         **kwargs: Any,
     ) -> Any:
@@ -54,6 +57,7 @@ def policy_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             allow_processes=allow_process,
             commands=allow_command,
             env_names=allow_env,
+            approve_tools=require_approval,
             auto_approve=yes,
         )
         return fn(*args, policy=policy, **kwargs)

@@ -52,10 +52,11 @@ def _cell(text: Any) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def lua_literal(value: Any, indent: str = "") -> str:
-    """``value`` (JSON-like) written as a Lua table constructor."""
+def lua_literal(value: Any) -> str:
+    """``value`` (JSON-like) written as a Lua expression that the Lua engine converts back to
+    ``value``: ``null`` is ``JSON.null`` and an empty list ``JSON.array{}`` (see spell-api.md)."""
     if value is None:
-        return "nil"
+        return "JSON.null"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
@@ -63,6 +64,8 @@ def lua_literal(value: Any, indent: str = "") -> str:
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, list):
+        if not value:
+            return "JSON.array{}"
         return "{" + ", ".join(lua_literal(v) for v in value) + "}"
     if isinstance(value, dict):
         if not value:
