@@ -23,7 +23,7 @@ from llmspell_tools_core.calculator import (
     evaluate,
 )
 
-TOOL_NAMES = ["calculator", "echo", "sleep"]
+TOOL_NAMES = ["calculator", "echo", "sleep", "unit_convert"]
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +87,10 @@ def test_tool_spec_is_complete(kernel: Kernel, name: str) -> None:
 @pytest.mark.parametrize("name", TOOL_NAMES)
 async def test_tool_example_runs(kernel: Kernel, name: str, autojump_clock: Any) -> None:
     example = kernel.tools.get(name).example
-    assert await call(kernel, name, example) is not None
+    # no wall-time deadline: the autojump clock would jump to it while unit_convert works in a
+    # thread (test_units.py runs that example under the default policy and the real clock)
+    unlimited = SecurityPolicy(limits=Limits(wall_seconds=None))
+    assert await call(kernel, name, example, unlimited) is not None
 
 
 # --- echo -----------------------------------------------------------------------------------

@@ -18,6 +18,6 @@ from llmspell_tools_core.tools import TOOLS
 
 @hookimpl
 def llmspell_register_tools(registry: ToolRegistry) -> None:
-    """Register ``echo``, ``sleep`` and ``calculator``."""
+    """Register ``echo``, ``sleep``, ``calculator`` and ``unit_convert``."""
     for t in TOOLS:
         registry.register(t)

@@ -1,4 +1,5 @@
-"""The tools of ``llmspell-tools-core``: ``echo``, ``sleep`` and ``calculator``.
+"""The tools of ``llmspell-tools-core``: ``echo``, ``sleep``, ``calculator`` and
+``unit_convert`` (in :mod:`llmspell_tools_core.units`).
 
 Each is a :class:`llmspell.tools.Tool` built with the :func:`llmspell.tools.tool` decorator. The
 kernel validates arguments against ``parameters`` before a tool runs, so the functions below only
@@ -22,6 +23,7 @@ from llmspell_tools_core.calculator import (
     CalculatorError,
     evaluate,
 )
+from llmspell_tools_core.units import unit_convert
 
 #: Longest ``sleep`` accepted, in seconds.
 MAX_SLEEP_SECONDS = 3600
@@ -131,4 +133,4 @@ async def calculator(args: dict[str, Any], ctx: ToolContext) -> int | float:
 
 
 #: Every tool of this package, in registration order.
-TOOLS: tuple[Tool, ...] = (echo, sleep, calculator)
+TOOLS: tuple[Tool, ...] = (echo, sleep, calculator, unit_convert)

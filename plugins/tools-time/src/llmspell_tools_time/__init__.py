@@ -1,2 +1,1 @@
-"""Time tools for llmspell: now, parse, format, time-zone conversion, date arithmetic.
-"""
+"""Time tools for llmspell: now, parse, format, time-zone conversion, date arithmetic."""
