@@ -79,6 +79,16 @@ def lua_literal(value: Any) -> str:
     raise TypeError(f"not JSON-like: {value!r}")
 
 
+#: permission -> the command-line option that grants it
+GRANTED_BY = {
+    "fs_read": "--allow-read DIR",
+    "fs_write": "--allow-write DIR",
+    "network": "--allow-net HOST",
+    "process": "--allow-command CMD",
+    "env": "--allow-env NAME",
+}
+
+
 def render_tool(tool: Tool, plugin: str) -> str:
     """One tool's section."""
     lines = [f"### `{tool.name}`", ""]
@@ -88,8 +98,13 @@ def render_tool(tool: Tool, plugin: str) -> str:
         if tool.permissions
         else "no permissions"
     )
+    if tool.permissions:
+        options = sorted({GRANTED_BY[p] for p in tool.permissions})
+        if "--allow-write DIR" in options and "--allow-read DIR" in options:
+            options.remove("--allow-read DIR")  # writing implies reading
+        facts.append("grant with " + ", ".join(f"`{o}`" for o in options))
     if tool.requires_approval:
-        facts.append("**needs approval**")
+        facts.append("**needs approval** (asked on the terminal; `--yes` approves)")
     lines += [tool.description, "", "*" + "; ".join(facts) + "*", ""]
     props: dict[str, Any] = tool.parameters.get("properties", {})
     required = set(tool.parameters.get("required", []))
