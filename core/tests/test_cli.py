@@ -607,3 +607,39 @@ def test_require_approval_makes_a_tool_ask(kernel: Kernel) -> None:
     assert_clean_error(refused, "tool 'hello' needs approval, and there is no terminal")
     approved = invoke(kernel, "tools", "call", "hello", "--require-approval", "hello", "--yes")
     assert approved.stdout == "hello there\n"
+
+
+def test_start_up_runs_without_the_garbage_collector_and_the_command_with_it(
+    tmp_path: Path,
+) -> None:
+    # the collector is off while the kernel and the plugins load, back on before the command
+    # runs, and on after the command line returns
+    spell = tmp_path / "one.lua"
+    spell.write_text("return 1")
+    code = (
+        "import gc, sys\n"
+        "import llmspell.cli.app as app\n"
+        "from llmspell.kernel import Kernel\n"
+        "seen = {}\n"
+        "load = Kernel.load.__func__\n"
+        "def loading(cls, **kw):\n"
+        "    seen['loading'] = gc.isenabled()\n"
+        "    return load(cls, **kw)\n"
+        "Kernel.load = classmethod(loading)\n"
+        "run_async = app.run_async\n"
+        "def running(fn):\n"
+        "    seen['command'] = gc.isenabled()\n"
+        "    return run_async(fn)\n"
+        "app.run_async = running\n"
+        "import llmspell.cli.run_cmd as run_cmd\n"
+        "run_cmd.run_async = running\n"
+        f"sys.argv = ['llmspell', 'run', '--project', {str(tmp_path)!r}, {str(spell)!r}]\n"
+        "try:\n"
+        "    app.main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(seen['loading'], seen['command'], gc.isenabled())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=tmp_path)
+    assert out.stdout.split() == ["1", "False", "True", "True"], out.stdout + out.stderr

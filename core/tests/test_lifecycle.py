@@ -460,3 +460,32 @@ async def test_on_error_hooks_see_event_emission_failures_without_other_emit_hoo
         with pytest.raises(LlmspellError):
             await run.emit("bad topic!", {})
     assert failures == ["event_emit"]
+
+
+def test_a_run_dispatcher_shares_its_parents_chain_until_it_has_hooks_of_its_own() -> None:
+    # a run's dispatcher without run-time hooks of its own uses the kernel dispatcher's chain
+    # (built once); it sees the parent's changes, and its own hooks come after the parent's
+    class Plugin:
+        @hookimpl
+        def llmspell_before_tool_call(self, ctx: HookContext) -> None:
+            return None
+
+    kernel = make_kernel(plugins=[("p", Plugin())])
+    parent = kernel.hooks
+    child = parent.child()
+    point = HookPoint.BEFORE_TOOL_CALL
+    assert [e.name for e in child.chain(point)] == [e.name for e in parent.chain(point)]
+    assert child.chain(point) is parent.chain(point)
+    assert child.chain(HookPoint.AFTER_TOOL_CALL) == ()
+
+    handle = parent.register(point, lambda ctx: None, name="kernel-wide")
+    assert [e.name for e in child.chain(point)][-1] == "kernel-wide"
+    mine = child.register(point, lambda ctx: None, name="run-only")
+    names = [e.name for e in child.chain(point)]
+    assert names[-2:] == ["kernel-wide", "run-only"]
+    assert "run-only" not in [e.name for e in parent.chain(point)]
+    assert child.unregister(mine)
+    assert child.chain(point) is parent.chain(point)
+    parent.unregister(handle)
+    assert "kernel-wide" not in [e.name for e in child.chain(point)]
+    assert child.has_hooks("tool_call") and not parent.child().has_hooks("llm_call")

@@ -673,3 +673,40 @@ def test_concurrent_processes_lose_no_update(tmp_path: Path) -> None:
     finally:
         raw.close()
     assert json.loads(stored) == 400
+
+
+def _check_key_by_the_rules(key: object) -> bool:
+    """The key rules of check_key, written out (no fast path)."""
+    return (
+        isinstance(key, str) and 0 < len(key) <= MAX_KEY_LENGTH
+        and not any(0 <= ord(c) <= 0x1F or 0x7F <= ord(c) <= 0x9F for c in key)
+        and not any(0xD800 <= ord(c) <= 0xDFFF for c in key)
+    )
+
+
+@settings(max_examples=300)
+@given(st.one_of(st.text(max_size=20), st.text(alphabet=st.characters(max_codepoint=0x7F)),
+                 st.sampled_from(["", "k", "x" * MAX_KEY_LENGTH, "x" * (MAX_KEY_LENGTH + 1),
+                                  "a\x7fb", "a\x9fb", "\u00a0", "\ud800", "tab\tkey", "é"])))
+def test_check_key_accepts_exactly_the_valid_keys(key: str) -> None:
+    from llmspell.state import check_key
+
+    if _check_key_by_the_rules(key):
+        assert check_key(key) == key
+    else:
+        with pytest.raises(LlmspellError) as info:
+            check_key(key)
+        assert info.value.code == "invalid_value"
+
+
+def test_scope_text_remembers_only_valid_scopes() -> None:
+    from llmspell.state import scope_text
+
+    for _ in range(2):  # the second time from the cache of valid scopes
+        assert scope_text("global") == "global"
+        assert scope_text("session:abc-1") == "session:abc-1"
+        assert scope_text(Scope("agent", "w")) == "agent:w"
+        for bad in ("globl", "session:", "agent:a b"):
+            with pytest.raises(LlmspellError) as info:
+                scope_text(bad)
+            assert info.value.code == "invalid_value"

@@ -237,6 +237,21 @@ async def test_long_chains_of_spawned_tasks_are_not_nesting(js):
     assert out.result == "bottom"
 
 
+async def test_task_combinators_start_tasks_that_do_not_nest(js):
+    # the functions handed to Task.all/race/timeout are tasks of their own, not callbacks
+    # nested in the caller: a chain longer than the nesting limit of callbacks is fine
+    out = await js("""
+        async function link(n) {
+            if (n === 0) return "bottom";
+            if (n % 3 === 0) return (await Task.all([() => link(n - 1)]))[0];
+            if (n % 3 === 1) return await Task.race([() => link(n - 1)]);
+            return await Task.timeout(30, () => link(n - 1));
+        }
+        export default await link(60);
+    """)
+    assert out.result == "bottom"
+
+
 async def test_waiting_callbacks_end_when_the_engine_stops(js):
     """A limit reached in one task wakes the tasks waiting on JS, even if the caller of the
     engine keeps the run open."""

@@ -39,8 +39,8 @@ def test_bytecode_contexts_see_the_same_prelude_as_source():
     expected = _survey(from_source, from_source.eval(js_engine.PRELUDE))
     loader = js_engine.PreludeLoader()
     for _ in range(3):  # the first context compiles, the next ones load the bytecode
-        ctx, driver, job_pending = loader.new_context()
-        assert job_pending is not None and job_pending() is False
+        ctx, driver, guard = loader.new_context()
+        assert isinstance(guard, _native.SliceGuard)
         assert _survey(ctx, driver) == expected
     assert loader.code is not None
     assert expected["boot"] == "undefined"
@@ -49,8 +49,8 @@ def test_bytecode_contexts_see_the_same_prelude_as_source():
 def test_a_loader_that_cannot_boot_falls_back_to_the_source():
     loader = js_engine.PreludeLoader()
     loader.checked = True  # as if _native.loader() found another binding
-    ctx, driver, job_pending = loader.new_context()
-    assert job_pending is None
+    ctx, driver, guard = loader.new_context()
+    assert guard is None
     assert _survey(ctx, driver)["args"] == "object"
 
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -181,6 +180,8 @@ class Config:
 def parse_file(path: Path) -> Config:
     """One configuration file, checked; ``config_error`` naming the file (and line, for TOML
     syntax errors) when it is malformed."""
+    import tomllib  # only when there is a file to read (start-up time)
+
     try:
         with path.open("rb") as fh:
             data = tomllib.load(fh)

@@ -29,6 +29,7 @@ ERROR_CODES: dict[str, str] = {
     "engine_error": "a script engine failed or is missing",
     "script_error": "a spell raised an error of its own",
     "state_error": "the state store failed",
+    "budget_exceeded": "a cost or token budget of the run was used up",
 }
 
 

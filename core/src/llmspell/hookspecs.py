@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     import click
 
     from llmspell.config import Config
+    from llmspell.kernel import Kernel
     from llmspell.lifecycle import HookContext
     from llmspell.registry import Registry
     from llmspell.runtime import SpellRun
@@ -80,6 +81,14 @@ def llmspell_register_workflows(registry: Registry[Any], config: Config) -> None
 @hookspec
 def llmspell_register_commands(group: click.Group) -> None:
     """Add ``click`` commands to the ``llmspell`` command line with ``group.add_command(cmd)``."""
+
+
+@hookspec
+def llmspell_configure(config: Config, kernel: Kernel) -> None:
+    """Called once when the plugin is loaded, after its registration hooks, with the merged
+    ``llmspell.toml`` (its own settings are ``config.plugin(NAME)``) and the kernel. A plugin
+    with lifecycle hooks reads its settings here; a ``config_error`` raised here reaches the
+    user, any other exception withdraws the plugin (see ``kernel.failures``)."""
 
 
 # --- lifecycle hooks --------------------------------------------------------------------------

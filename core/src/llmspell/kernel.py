@@ -25,6 +25,8 @@ REGISTRATION_HOOKS = {
     "llmspell_register_engines": "engines",
     "llmspell_register_workflows": "workflows",
 }
+#: called after the registration hooks, with what the plugin asks for of ``config``/``kernel``
+CONFIGURE_HOOK = "llmspell_configure"
 
 
 class Kernel:
@@ -58,17 +60,32 @@ class Kernel:
         plugins: Iterable[tuple[str, object]] = (),
         env: Mapping[str, str] | None = None,
         config: Config | None = None,
+        enable: Iterable[str] = (),
+        disable: Iterable[str] = (),
     ) -> Kernel:
         """A kernel with the entry-point plugins (filtered by ``LLMSPELL_LOAD_PLUGINS`` and
         ``LLMSPELL_DISABLE_PLUGINS`` from ``env``, default ``os.environ``) and ``plugins``
         (``(name, plugin)`` pairs) registered and their components in the registries.
         ``config`` is what registration hooks that ask for it receive; by default the
-        ``llmspell.toml`` files (:meth:`Config.load`) when entry points are loaded, else empty."""
+        ``llmspell.toml`` files (:meth:`Config.load`) when entry points are loaded, else empty.
+
+        A plugin module may declare ``llmspell_default_enabled = False`` (optional features,
+        such as response caching): it is loaded only when enabled. ``enable``/``disable`` name
+        entry points to load or skip; they override ``enabled = true|false`` in the plugin's
+        ``[plugins.NAME]`` table, which overrides the plugin's default."""
         if config is None:
             config = Config.load(env=env) if entry_points else Config()
         kernel = cls(config=config)
         if entry_points:
-            kernel.loader.load_entry_points(os.environ if env is None else env)
+            enabled, disabled = set(enable), set(disable)
+            for name, table in config.plugins.items():
+                if "enabled" in table:
+                    wanted = table.get("enabled", bool, True)
+                    if name not in enabled | disabled:
+                        (enabled if wanted else disabled).add(name)
+            kernel.loader.load_entry_points(
+                os.environ if env is None else env, enable=enabled, disable=disabled
+            )
         for name, plugin in plugins:
             kernel.loader.register(plugin, name)
         for name in list(kernel.loader.loaded):
@@ -139,6 +156,21 @@ class Kernel:
                     return
                 finally:
                     registry.current_owner = "api"
+        for impl in getattr(self.pm.hook, CONFIGURE_HOOK).get_hookimpls():
+            if impl.plugin is not plugin:
+                continue
+            try:
+                available = {"config": self.config, "kernel": self}
+                impl.function(**{a: available[a] for a in impl.argnames})
+            except Exception as exc:
+                self.loader.failures.append(
+                    PluginFailure(plugin_name, info.package, info.version,
+                                  f"{CONFIGURE_HOOK} failed: {type(exc).__name__}: {exc}")
+                )
+                self._withdraw(plugin_name, plugin)
+                if isinstance(exc, LlmspellError) and exc.code == "config_error":
+                    raise
+                return
 
     def _withdraw(self, plugin_name: str, plugin: object) -> None:
         """Undo a plugin whose registration failed: its components, hooks and loaded entry."""

@@ -225,6 +225,9 @@ class HookContext:
     skipped: bool = False
     run_id: str | None = None
     metadata: dict[str, Any] = attrs.field(factory=dict)
+    #: the :class:`~llmspell.runtime.SpellRun` the operation belongs to (``None`` outside a
+    #: run): its kernel (and ``kernel.config``), policy and ``emit`` are there for hooks
+    run: Any = attrs.field(default=None, repr=False)
 
 
 # --- dispatch ---------------------------------------------------------------------------------
@@ -270,6 +273,8 @@ class HookDispatcher:
         self.plugins = plugins
         self.max_retries = max_retries
         self.parent = parent
+        #: the run this dispatcher serves; set on every context it calls hooks with
+        self.run: Any = None
         self._children: weakref.WeakSet[HookDispatcher] = weakref.WeakSet()
         self._runtime: dict[HookPoint, list[tuple[int, HookEntry]]] = {}
         self._chains: dict[HookPoint, tuple[HookEntry, ...]] = {}
@@ -325,6 +330,12 @@ class HookDispatcher:
         cached = self._chains.get(point)
         if cached is not None:
             return cached
+        parent = self.parent
+        if parent is not None and parent.plugins is self.plugins and not self._runtime.get(point):
+            # nothing of its own at this point (a run's dispatcher, usually): the parent's chain,
+            # built once for every run (invalidating the parent invalidates this cache too)
+            chain = self._chains[point] = parent.chain(point)
+            return chain
         plugin_entries: list[HookEntry] = []
         if self.plugins is not None:
             caller = getattr(self.plugins.hook, point.hook_name, None)
@@ -363,6 +374,8 @@ class HookDispatcher:
         if not chain:
             return None
         ctx.point = point
+        if ctx.run is None:
+            ctx.run = self.run
         phase = _PHASES[point]
         for entry in chain:
             try:

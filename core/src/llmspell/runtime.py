@@ -8,9 +8,10 @@ wall-time limit) cancels everything in flight.
 
 from __future__ import annotations
 
+import functools
 import inspect
+import os
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -25,7 +26,7 @@ from llmspell.lifecycle import Cancel, HookContext, HookDispatcher, HookPoint
 from llmspell.messages import Message, Result, ToolCall, Usage
 from llmspell.providers import ChatRequest, ChatResponse, ModelSpec, StreamChunk, model_chain
 from llmspell.security import SecurityPolicy
-from llmspell.state import MemoryBackend, StateBackend, parse_scope
+from llmspell.state import MemoryBackend, StateBackend, scope_text
 from llmspell.tools import Tool, ToolContext
 
 #: ``approver(tool, args) -> bool``: asked before a tool that needs approval runs.
@@ -34,6 +35,12 @@ Approver = Callable[[Tool, dict[str, Any]], Awaitable[bool]]
 DEFAULT_SCOPE = "global"
 #: Failures after which a fallback chain moves on to its next model.
 FALLBACK_CODES = frozenset({"provider_error", "not_found", "config_error"})
+
+
+@functools.cache
+def _default_policy() -> SecurityPolicy:
+    """The policy of a run that names none (immutable, so one serves every run)."""
+    return SecurityPolicy()
 
 
 @attrs.define(eq=False)
@@ -47,7 +54,8 @@ class SpellRun:
     store: StateBackend
     name: str = "<python>"
     args: Any = attrs.field(factory=dict)
-    run_id: str = attrs.field(factory=lambda: uuid.uuid4().hex[:12])
+    #: 12 random hex digits (what ``uuid.uuid4().hex[:12]`` gives, without the UUID object)
+    run_id: str = attrs.field(factory=lambda: os.urandom(6).hex())
     approver: Approver | None = None
     result: Any = None
     spell_state: MemoryBackend = attrs.field(factory=MemoryBackend)
@@ -75,7 +83,7 @@ class SpellRun:
         """Open a run: ``spell_start`` hooks (which may change ``args`` or cancel), a nursery,
         the wall-time limit of ``policy.limits``; on exit, wait for spawned tasks, then
         ``spell_end`` hooks. ``store`` defaults to an in-memory backend."""
-        policy = policy or SecurityPolicy()
+        policy = policy or _default_policy()
         hooks = kernel.hooks.child()
         hooks.max_retries = policy.max_hook_retries
         run = cls(
@@ -88,6 +96,7 @@ class SpellRun:
             args=args if args is not None else {},
             approver=approver,
         )
+        hooks.run = run
         ctx = HookContext(HookPoint.SPELL_START, "spell", name, run.args, run_id=run.run_id)
         action = await hooks.call(HookPoint.SPELL_START, ctx)
         if isinstance(action, Cancel):
@@ -173,7 +182,7 @@ class SpellRun:
     # --- state ---------------------------------------------------------------------------------
 
     def _backend(self, scope: str) -> tuple[StateBackend, str]:
-        text = str(parse_scope(scope))
+        text = scope_text(scope)
         return (self.spell_state if text == "spell" else self.store), text
 
     async def state_get(self, key: str, scope: str = DEFAULT_SCOPE, default: Any = None) -> Any:

@@ -6,7 +6,9 @@ extension module links QuickJS statically and exports the whole C API, so this m
 the three calls the binding does not expose -- ``JS_Eval`` with ``JS_EVAL_FLAG_COMPILE_ONLY``,
 ``JS_WriteObject``/``JS_ReadObject`` and ``JS_EvalFunction`` -- through :mod:`ctypes`, on the
 ``JSContext`` of a :class:`quickjs.Context`. Loading the bytecode and running it takes about a
-tenth of compiling. (It also reaches ``JS_IsJobPending``, see :class:`Boot`.)
+tenth of compiling. It also installs the context's interrupt handler (``JS_SetInterruptHandler``),
+which enforces the limits of each slice in place of the binding's time limit (see
+:class:`SliceGuard`).
 
 Contracts:
 
@@ -21,15 +23,21 @@ Contracts:
   the runtime's opaque pointer is the ``Context`` object itself -- and returns ``None`` if any
   check fails (another interpreter, a 32-bit build, another binding version): the engine then
   evaluates the prelude's source as before. The same happens if loading ever fails.
+- The interrupt handler is one Python function for the whole process (a ctypes callback that
+  lives as long as the module, so no runtime can call a freed one); QuickJS calls it on the
+  thread running the JS, and ctypes takes the GIL for it (the binding releases the GIL while JS
+  runs). It finds the context's :class:`SliceGuard` by a number, not a pointer, and never
+  raises.
 """
 
 from __future__ import annotations
 
 import ctypes
-import functools
+import itertools
 import logging
 import sys
-from collections.abc import Callable
+import time
+import weakref
 from typing import Any
 
 import attrs
@@ -92,8 +100,136 @@ _SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "JS_DeleteProperty": (ctypes.c_int, [_P, JSValue, ctypes.c_uint32, ctypes.c_int]),
     "JS_FreeAtom": (None, [_P, ctypes.c_uint32]),
     "js_free": (None, [_P, _P]),
-    "JS_IsJobPending": (ctypes.c_bool, [_P]),  # a C bool
+    "JS_SetInterruptHandler": (None, [_P, _P, _P]),
 }
+
+#: ``int handler(JSRuntime *rt, void *opaque)``: nonzero interrupts the running JS
+INTERRUPT_HANDLER = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)
+
+
+class SliceGuard:
+    """The budget of the slice running in one context, checked by QuickJS's interrupt handler.
+
+    The binding's own time limit (``set_time_limit``) reads the process CPU clock -- a system
+    call, about 1 µs -- at the start of every call into JS made with a limit, and the engine
+    had to read the thread's CPU clock before and after every slice: some 3 µs of a host call
+    that answers at once. Instead, :meth:`Native.guard` installs one interrupt handler for the
+    context's runtime (QuickJS calls it every few thousand instructions, from loops, calls and
+    regular expressions alike) and the engine :meth:`arm`-s the guard for each slice -- a few
+    attribute stores and a read of the monotonic clock. A slice is charged its wall time (never
+    less than the CPU time the thread used over the same stretch: the safe side); once the
+    handler has run during a slice, that is a slice long enough to be worth measuring, and from
+    then on it is measured on the thread's CPU clock (the wall time before that first check
+    counted as CPU time), so a long computation on a busy machine is charged its CPU time, not
+    its wall time. The handler interrupts the JS (an uncatchable ``InternalError:
+    interrupted``, as with the binding's limit) when the slice has used the CPU time it was
+    given (``cpu_left``) or the wall clock reached ``wall_deadline``; ``hit`` then says which.
+
+    A signal handler's exception (``KeyboardInterrupt``: Ctrl-C) raised while the handler runs
+    is kept in :data:`SIGNALS` and, during a slice, interrupts the JS (``hit`` is
+    ``"signal"``): the engine raises it once the call into JS has returned.
+
+    The binding's ``set_time_limit`` must never be given a limit on a guarded context: its
+    calls would replace the handler and remove it afterwards.
+    """
+
+    __slots__ = ("__weakref__", "active", "cpu0", "cpu_left", "hit", "start", "wall_deadline")
+
+    def __init__(self) -> None:
+        self.active = False
+        self.start = 0.0
+        self.cpu_left: float | None = None
+        self.wall_deadline: float | None = None
+        #: the thread's CPU clock at the start of the slice (estimated; None: not read yet)
+        self.cpu0: float | None = None
+        #: the limit the handler interrupted for: "cpu" or "wall" (None: it did not)
+        self.hit: str | None = None
+
+    def arm(self, start: float, cpu_left: float | None, wall_deadline: float | None) -> None:
+        """Guard the slice starting at ``start`` (``time.perf_counter()``)."""
+        self.start = start
+        self.cpu_left = cpu_left
+        self.wall_deadline = wall_deadline
+        self.cpu0 = None
+        self.hit = None
+        self.active = True
+
+    def disarm(self) -> float:
+        """End the slice; the CPU time to charge it (see the class docs)."""
+        self.active = False
+        if self.cpu0 is None:
+            return time.perf_counter() - self.start
+        return time.thread_time() - self.cpu0
+
+    def check(self) -> int:
+        """The interrupt handler's decision: 1 to interrupt the running JS."""
+        now = time.perf_counter()
+        if self.wall_deadline is not None and now >= self.wall_deadline:
+            self.hit = "wall"
+            return 1
+        if self.cpu_left is not None:
+            cpu = time.thread_time()
+            if self.cpu0 is None:
+                self.cpu0 = cpu - (now - self.start)
+            if cpu - self.cpu0 >= self.cpu_left:
+                self.hit = "cpu"
+                return 1
+        return 0
+
+
+#: the guards of the live contexts, by the key passed to the interrupt handler as its opaque
+#: pointer (a number, not a pointer to anything: a guard that is gone is simply not found)
+_GUARDS: weakref.WeakValueDictionary[int, SliceGuard] = weakref.WeakValueDictionary()
+_guard_keys = itertools.count(1)
+
+
+#: exceptions of signal handlers that ran inside the interrupt handler (Ctrl-C's
+#: KeyboardInterrupt), to be raised by the engine once the call into JS has returned
+SIGNALS: list[BaseException] = []
+
+
+def _interrupt(runtime: int | None, key: int | None) -> int:
+    """The interrupt handler of every guarded runtime (it must never raise)."""
+    guard = None
+    try:
+        guard = _GUARDS.get(key or 0)
+        if guard is None or not guard.active:
+            return 0
+        if SIGNALS:  # one arrived (see unraisable): stop the JS, the engine raises it
+            guard.hit = "signal"
+            return 1
+        return guard.check()
+    except Exception:  # a bug here must not end the process: no limit this time
+        return 0
+    except BaseException as exc:  # a signal handler's exception raised in here
+        SIGNALS.append(exc)
+        if guard is not None and guard.active:
+            guard.hit = "signal"
+            return 1
+        return 0
+
+
+def unraisable(info: Any) -> None:
+    """``sys.unraisablehook`` while a guarded slice runs (the engine installs it around the
+    call into JS): a signal handler can also run as the interrupt handler is entered, before
+    it can catch anything, and ctypes then reports the exception as unraisable -- it is kept in
+    :data:`SIGNALS` instead of being printed and lost. Everything else goes to the hook that
+    was installed before (:data:`previous_unraisable`)."""
+    if info.object is _interrupt and isinstance(info.exc_value, BaseException) and not (
+        isinstance(info.exc_value, Exception)
+    ):
+        SIGNALS.append(info.exc_value)
+        return
+    previous_unraisable[0](info)
+
+
+#: the hook :func:`unraisable` hands everything else to (set by the engine at each slice)
+previous_unraisable: list[Any] = [sys.__unraisablehook__]
+
+
+#: one C function pointer for the life of the process: no runtime can outlive it
+_INTERRUPT = INTERRUPT_HANDLER(_interrupt)
+_INTERRUPT_ADDRESS = ctypes.cast(_INTERRUPT, ctypes.c_void_p).value
 
 
 @attrs.frozen
@@ -104,10 +240,8 @@ class Boot:
     code: bytes
     #: the prelude's completion value (the lookup of its driver functions)
     driver: Any
-    #: whether the context has a pending job (a promise reaction to run): unlike
-    #: ``execute_pending_job`` it neither enters JS nor, with a time limit set, reads the
-    #: process CPU clock (a system call). Only valid while the context lives.
-    job_pending: Callable[[], bool]
+    #: the guard of the context's slices (see :class:`SliceGuard`)
+    guard: SliceGuard
 
 
 class LoadError(Exception):
@@ -187,7 +321,15 @@ class Native:
                 raise self._fail(context, "hand over")
         finally:
             lib.JS_FreeValue(context, glob)
-        return Boot(code, result, functools.partial(lib.JS_IsJobPending, runtime))
+        return Boot(code, result, self.guard(runtime))
+
+    def guard(self, runtime: int) -> SliceGuard:
+        """Install the interrupt handler on ``runtime``; the guard it checks."""
+        guard = SliceGuard()
+        key = next(_guard_keys)
+        _GUARDS[key] = guard
+        self.lib.JS_SetInterruptHandler(runtime, _INTERRUPT_ADDRESS, key)
+        return guard
 
 
 def loader() -> Native | None:

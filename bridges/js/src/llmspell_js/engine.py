@@ -20,13 +20,14 @@ How the bridge works (see DESIGN.md section 5 and this package's README):
   belong to the task whose promise was settled.
 - **The prelude** is compiled once per process and loaded into every new context as bytecode
   (see :mod:`llmspell_js._native`; without it every context compiles the source).
-- **Limits.** ``cpu_seconds`` is a budget for the whole run: every slice runs with
-  ``set_time_limit(budget left)`` (except the calls that run only the prelude: settling with a
-  primitive and taking the outbox) and the CPU time it used is subtracted; memory uses
-  ``set_memory_limit`` and the call depth ``set_max_stack_size``; the slice's time limit is
-  also never more than the run's wall time left (``wall_seconds``). Reaching a limit ends the
-  spell with code ``limit``; nothing in the spell can catch it (see :func:`guard_catches`); the
-  context is thrown away with the run (each run has a fresh one).
+- **Limits.** ``cpu_seconds`` is a budget for the whole run: every slice may use what is left
+  of it and is charged what it used; a slice also stops at the run's wall deadline
+  (``wall_seconds``). The context's interrupt handler enforces both
+  (:class:`llmspell_js._native.SliceGuard`, armed per slice: no system call per call into JS);
+  without the native calls the binding's ``set_time_limit`` does (:meth:`JsBridge._slice_timed`).
+  Memory uses ``set_memory_limit`` and the call depth ``set_max_stack_size``. Reaching a limit
+  ends the spell with code ``limit``; nothing in the spell can catch it (see
+  :func:`guard_catches`); the context is thrown away with the run (each run has a fresh one).
 """
 
 from __future__ import annotations
@@ -36,11 +37,12 @@ import functools
 import json
 import logging
 import math
+import os
 import re
+import sys
 import time
 import weakref
 from collections.abc import Callable
-from importlib import resources
 from typing import Any
 
 import attrs
@@ -88,7 +90,15 @@ _LOAD_FAILED = re.compile(r"could not load module '(.*)'$")
 
 
 def _load_prelude() -> str:
-    text = resources.files("llmspell_js").joinpath("prelude.js").read_text(encoding="utf-8")
+    # read through this module's loader (what importlib.resources does for a package on disk or
+    # in a zip file, without importing importlib.resources at start-up), as text mode reads it
+    path = os.path.join(os.path.dirname(__file__), "prelude.js")
+    loader = globals().get("__loader__")
+    if loader is not None and hasattr(loader, "get_data"):
+        text = loader.get_data(path).decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+    else:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
     return "\n" * PRELUDE_OFFSET + text.replace("__OFFSET__", str(PRELUDE_OFFSET))
 
 
@@ -108,9 +118,9 @@ class PreludeLoader:
         self.code: bytes | None = None
         self.checked = False
 
-    def new_context(self) -> tuple[Any, Any, Callable[[], bool] | None]:
-        """``(context, the prelude's completion value, its job_pending function or None)``
-        (see :class:`llmspell_js._native.Boot`)."""
+    def new_context(self) -> tuple[Any, Any, _native.SliceGuard | None]:
+        """``(context, the prelude's completion value, the guard of its slices)``; the guard is
+        ``None`` without the native calls (see :class:`llmspell_js._native.Boot`)."""
         ctx = quickjs.Context()
         if not self.checked:
             self.checked = True
@@ -126,7 +136,7 @@ class PreludeLoader:
             ctx = quickjs.Context()  # the failed attempt may have run part of the prelude
             return ctx, ctx.eval(PRELUDE), None
         self.code = boot.code
-        return ctx, boot.driver, boot.job_pending
+        return ctx, boot.driver, boot.guard
 
 
 _PRELUDE_LOADER = PreludeLoader()
@@ -219,6 +229,8 @@ class ScriptTask:
     #: the task's own trio task serves requests here (see :meth:`JsBridge._serve`)
     serving: bool = False
     busy: bool = False
+    #: the task's serving loop is delivering a result (it looks at the queue right after)
+    delivering: bool = False
     queue: list[tuple[Any, ...]] = attrs.field(factory=list)
     wakeup: trio.Event = attrs.field(factory=trio.Event)
 
@@ -264,9 +276,10 @@ class JsBridge:
         self.session = session
         self.filename = filename
         # the prelude's completion value hands over the driver (spells only see a stand-in)
-        self.ctx, fn, job_pending = _PRELUDE_LOADER.new_context()
-        #: whether a job is pending, without a call into JS (None: ask execute_pending_job)
-        self._job_pending = job_pending
+        self.ctx, fn, guard = _PRELUDE_LOADER.new_context()
+        #: the limits of each slice, checked by an interrupt handler (None: the binding's time
+        #: limit, see _slice_timed)
+        self._guard = guard
         #: the prelude's lookup of its driver functions (the rarely used ones are fetched on use)
         self._driver = fn
         self._take = fn("take")
@@ -294,7 +307,6 @@ class JsBridge:
         self.tasks: dict[int, ScriptTask] = {}
         self._next_task = 0
         self._spawned: dict[int, TaskRecord] = {}
-        self._orphans = ScriptTask(-1)
         self._outer: trio.Nursery | None = None
         self._scope: trio.CancelScope | None = None
         self.fatal: LlmspellError | None = None
@@ -303,6 +315,11 @@ class JsBridge:
         self.subscribed = False
         #: the spell's source (to locate a failed import, whose error has no stack)
         self.source = ""
+
+    @functools.cached_property
+    def _orphans(self) -> ScriptTask:
+        """Where requests of script tasks that have ended are run (made when first needed)."""
+        return ScriptTask(-1)
 
     # the driver functions a run may never need, fetched from the prelude on first use
     @functools.cached_property
@@ -390,7 +407,6 @@ class JsBridge:
         self.dead = True
         self._stop_tasks()
         self._take = self._settle = self._main = self._init = self._driver = None
-        self._job_pending = None  # it reads the context's memory
         for name in ("_invoke", "_kill", "_release", "_evaluate"):
             self.__dict__.pop(name, None)  # the cached driver functions hold the context
         self.ctx = None
@@ -473,10 +489,74 @@ class JsBridge:
     def _slice(self, fn: Callable[..., Any], *args: Any, trusted: bool = False) -> bool:
         """Call into JS, drain the job queue and dispatch the outbox; false once the engine has
         stopped (a limit, or an error escaping JS). ``trusted``: the call ``fn(*args)`` runs
-        only the prelude's own code (no code of the spell can be reached), so it needs no time
-        limit (with one, the binding reads the process CPU clock, a system call, per call)."""
+        only the prelude's own code (no code of the spell can be reached); only the binding's
+        time limit (:meth:`_slice_timed`) makes use of that.
+
+        The CPU budget and the wall deadline are enforced by the context's interrupt handler
+        (:class:`llmspell_js._native.SliceGuard`), which also measures what the slice is
+        charged."""
         if self.dead:
             return False
+        guard = self._guard
+        if guard is None:
+            return self._slice_timed(fn, args, trusted)
+        run_job = self.ctx.execute_pending_job
+        cpu_limit = self.cpu_limit
+        wall_deadline = self.wall_deadline
+        try:
+            start = time.perf_counter()
+            cpu_left = None if cpu_limit is None else cpu_limit - self.cpu_used
+            if wall_deadline is not None and start >= wall_deadline:
+                self.wall_armed = True
+                raise _CpuExhausted
+            if cpu_left is not None and cpu_left <= 0:
+                self.wall_armed = False
+                raise _CpuExhausted
+            # guard.arm(start, cpu_left, wall_deadline), inlined (it is per host call); armed
+            # without limits too, so that Ctrl-C stops the JS
+            guard.start = start
+            guard.cpu_left = cpu_left
+            guard.wall_deadline = wall_deadline
+            guard.cpu0 = guard.hit = None
+            guard.active = True
+            hook = sys.unraisablehook  # see _native.unraisable: Ctrl-C is not lost
+            _native.previous_unraisable[0] = hook
+            sys.unraisablehook = _native.unraisable
+            try:
+                if self.released:
+                    self._hand_released()
+                fn(*args)
+                # once interrupted, no job runs any more: an interrupted async function or
+                # module rejects its promise, and no handler of the spell may see that
+                while guard.hit is None and run_job():
+                    pass
+            finally:
+                sys.unraisablehook = hook
+                self.cpu_used += guard.disarm()
+                # which limit an interruption (or the rejection it caused) stands for
+                self.wall_armed = guard.hit == "wall"
+                if _native.SIGNALS:  # a signal's exception while the JS ran: raised here
+                    raise _native.SIGNALS.pop(0)
+            if guard.hit is not None:
+                raise _CpuExhausted
+        except _CpuExhausted:
+            self._fail(self._wall_error() if self.wall_armed else self._cpu_error())
+            self._flush_output()
+            return False
+        except quickjs.JSException as exc:
+            err = self._js_failure(exc)
+            if self.wall_armed and err.details.get("limit") == "cpu_seconds":
+                err = self._wall_error(err.details)
+            self._fail(err)
+            self._flush_output()
+            return False
+        self._flush()
+        return not self.dead
+
+    def _slice_timed(self, fn: Callable[..., Any], args: tuple[Any, ...], trusted: bool) -> bool:
+        """:meth:`_slice` without the native calls: the limits are the binding's time limit,
+        set for every call into JS that may run code of the spell (with one, the binding reads
+        the process CPU clock, a system call, per call)."""
         ctx = self.ctx
         run_job = ctx.execute_pending_job
         start = time.thread_time()
@@ -515,22 +595,13 @@ class JsBridge:
                     if self.released:
                         self._hand_released()
                 fn(*args)
-                job_pending = self._job_pending
-                if job_pending is None:
-                    while True:
-                        now = left - (perf_counter() - wall)
-                        if now <= 0:
-                            raise _CpuExhausted
-                        set_time_limit(now)
-                        if not run_job():
-                            break
-                else:  # learning that the queue is empty needs no call into JS
-                    while job_pending():
-                        now = left - (perf_counter() - wall)
-                        if now <= 0:
-                            raise _CpuExhausted
-                        set_time_limit(now)
-                        run_job()
+                while True:
+                    now = left - (perf_counter() - wall)
+                    if now <= 0:
+                        raise _CpuExhausted
+                    set_time_limit(now)
+                    if not run_job():
+                        break
                 # taking the outbox runs no code of the spell: without a time limit the binding
                 # does not read the process CPU clock for that call
                 set_time_limit(-1)
@@ -601,7 +672,7 @@ class JsBridge:
             msg, end = _scan_json(raw, 0)
             if end == len(raw):
                 if msg[0] == "call":  # the common case: one awaited request
-                    self._dispatch(msg[1], msg[2], msg[3], msg[4], True)
+                    self._dispatch(msg[1], msg[2], msg[3], msg[4], True, True)
                     return
                 msgs = [msg]
             else:
@@ -693,14 +764,17 @@ class JsBridge:
                     if served % CHECKPOINT_EVERY == 0:
                         await trio.lowlevel.checkpoint()
                         continue  # the task may have ended meanwhile
-                    rid, op, args, prev, mine, _ = queue.pop(0)
+                    rid, op, args, prev, mine, _, checked = queue.pop(0)
                     task.busy = True
                     try:
-                        ok, value = await self._execute(op, args, prev, mine)
+                        ok, value = await self._execute(op, args, prev, mine, checked)
                     finally:
                         task.busy = False
                     await checkpoint_if_cancelled()
-                    self._deliver(rid, op, ok, value)  # not busy: its next request runs here too
+                    # not busy: its next request runs here too (queued by _dispatch)
+                    task.delivering = True
+                    self._deliver(rid, op, ok, value)
+                    task.delivering = False
                     continue
                 if (
                     task.id == 0 and not nursery.child_tasks and len(self.tasks) == 1
@@ -718,10 +792,15 @@ class JsBridge:
             _nesting.reset(token)
             task.serving = False
             for item in queue:  # made just before the task ended: they still run
-                nursery.start_soon(self._run_op, *item)
+                nursery.start_soon(self._run_op, *item[:6])
             queue.clear()
 
-    def _dispatch(self, rid: int, tid: int, op: str, args: list[Any], alone: bool) -> None:
+    def _dispatch(
+        self, rid: int, tid: int, op: str, args: list[Any], alone: bool, only: bool = False
+    ) -> None:
+        """Start the request ``rid`` of script task ``tid``: in the task's own serving loop when
+        it is the task's only request (``alone``) and the loop is free, else as a trio task.
+        ``only``: the outbox held nothing else (see :meth:`_flush`)."""
         if op == "print":
             self._print(args)
             return
@@ -734,8 +813,14 @@ class JsBridge:
         prev, mine = holder.last, Gate()
         holder.last = mine
         if alone and holder.serving and not holder.busy and not holder.queue:
-            holder.queue.append((rid, op, args, prev, mine, holder.depth))
-            holder.wakeup.set()
+            # Queued while its serving loop delivers the previous result (which asked for the
+            # cancellation status right before) with nothing else in the outbox: no trio
+            # checkpoint and no other host code ran since, so the task cannot have been
+            # cancelled meanwhile -- the request skips asking again (see _execute).
+            checked = only and holder.delivering
+            holder.queue.append((rid, op, args, prev, mine, holder.depth, checked))
+            if not holder.delivering:  # else the loop is running, not waiting
+                holder.wakeup.set()
             return
         try:
             nursery.start_soon(self._run_op, rid, op, args, prev, mine, holder.depth)
@@ -758,15 +843,16 @@ class JsBridge:
         self._deliver(rid, op, ok, value)
 
     async def _execute(
-        self, op: str, args: list[Any], prev: Gate | None, mine: Gate
+        self, op: str, args: list[Any], prev: Gate | None, mine: Gate, checked: bool = False
     ) -> tuple[bool, Any]:
         """Run one requested host operation once ``prev`` (the task's previous one) has started
         (or ended, if it does not wait): ``(ok, result or error)``. ``mine`` opens when this one
-        starts waiting or ends."""
+        starts waiting or ends. ``checked``: the caller knows the trio task is not cancelled."""
         try:
             # a host operation that does not yield (a state read) would otherwise run, and its
             # result resume the task's code, even in a cancelled scope
-            await trio.lowlevel.checkpoint_if_cancelled()
+            if not checked:
+                await trio.lowlevel.checkpoint_if_cancelled()
             if prev is not None and not prev.opened:
                 await prev.wait()
             hop = HOST_OPS.get(op)
@@ -797,11 +883,14 @@ class JsBridge:
             return
         plain = False
         if ok:
-            try:
-                payload = dumps(value, "result")
-                plain = value is None or type(value) in _PRIMITIVES
-            except LlmspellError as err:
-                ok, value = False, err
+            if value is None:
+                payload, plain = "null", True
+            else:
+                try:
+                    payload = dumps(value, "result")
+                    plain = type(value) in _PRIMITIVES
+                except LlmspellError as err:
+                    ok, value = False, err
         if not ok:
             failure = value if isinstance(value, LlmspellError) else LlmspellError(
                 "engine_error", str(value)
@@ -817,16 +906,25 @@ class JsBridge:
                 "invalid_args", f"{op}: the arguments must be a list, got {_js_type(args)}",
                 {"operation": op},
             )
-        to_python = self._to_python
-        values = [
-            v if type(v) is str or v is None else to_python(v, op) for v in args
-        ]
+        values = args  # strings and nulls (the common case) need no conversion
+        for v in args:
+            if type(v) is not str and v is not None:
+                to_python = self._to_python
+                values = [
+                    v if type(v) is str or v is None else to_python(v, op) for v in args
+                ]
+                break
+        special = _SPECIAL_OPS.get(op, _UNKNOWN)
+        if special is _UNKNOWN:
+            special = _special(op)
+        if special is None:  # nothing more to check or mark
+            return values
         if op in TASK_OPS:  # the functions become tasks of their own
             items = values[0] if values and isinstance(values[0], list) else values
             for value in items:
                 if isinstance(value, JsCallback):
                     value.root = True
-        for i, name in _function_params(op):
+        for i, name in special:
             if i < len(values) and not isinstance(values[i], JsCallback):
                 raise LlmspellError(
                     "invalid_args",
@@ -1024,18 +1122,24 @@ class _CpuExhausted(Exception):
 _SCALARS = frozenset({str, float, bool, type(None)})
 #: results that settle a promise with a JS primitive
 _PRIMITIVES = frozenset({str, int, float, bool})
-_FUNCTION_PARAMS: dict[str, tuple[tuple[int, str], ...]] = {}
+#: op -> its function parameters (see _special)
+_SPECIAL_OPS: dict[str, tuple[tuple[int, str], ...] | None] = {}
+_UNKNOWN: Any = object()
 
 
-def _function_params(op: str) -> tuple[tuple[int, str], ...]:
-    """``(position, name)`` of the parameters of ``op`` that take a function (cached)."""
-    found = _FUNCTION_PARAMS.get(op)
-    if found is None:
-        hop = HOST_OPS.get(op)
-        params = hop.params if hop is not None else ()
-        found = tuple((i, p.name) for i, p in enumerate(params) if p.kind == "function")
-        if hop is not None:
-            _FUNCTION_PARAMS[op] = found
+def _special(op: str) -> tuple[tuple[int, str], ...] | None:
+    """``(position, name)`` of the parameters of ``op`` that take a function, or ``None`` when
+    there are none and ``op`` is not one of TASK_OPS (cached for the operations of the
+    table)."""
+    hop = HOST_OPS.get(op)
+    params = hop.params if hop is not None else ()
+    found: tuple[tuple[int, str], ...] | None = tuple(
+        (i, p.name) for i, p in enumerate(params) if p.kind == "function"
+    )
+    if not found and op not in TASK_OPS:
+        found = None
+    if hop is not None:
+        _SPECIAL_OPS[op] = found
     return found
 
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 import contextvars
 import functools
 import json
+import os
 import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from importlib import resources
 from typing import Any
 
 import lupa.lua54 as lupa
@@ -43,7 +43,22 @@ _nesting: contextvars.ContextVar[tuple[Any, int]] = contextvars.ContextVar(
     "llmspell_lua_nesting", default=(None, 0)
 )
 
-PRELUDE = resources.files("llmspell_lua").joinpath("prelude.lua").read_text(encoding="utf-8")
+
+def _read_prelude() -> str:
+    """``prelude.lua`` next to this module, as text: read through the module's loader (what
+    importlib.resources does for a package on disk or in a zip file, without importing
+    importlib.resources at start-up), or from the file when the module has no loader (a copy
+    made by llmspell_lua51)."""
+    path = os.path.join(os.path.dirname(__file__), "prelude.lua")
+    loader = globals().get("__loader__")
+    if loader is not None and hasattr(loader, "get_data"):
+        text = loader.get_data(path).decode("utf-8")
+        return text.replace("\r\n", "\n").replace("\r", "\n")  # as text mode reads it
+    with open(path, encoding="utf-8") as fh:
+        return fh.read()
+
+
+PRELUDE = _read_prelude()
 
 _LIMIT_TEXT = {
     "cpu_seconds": "CPU time limit of {} s",

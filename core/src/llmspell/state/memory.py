@@ -39,7 +39,8 @@ class MemoryBackend:
     async def get(self, scope: str | Scope, key: str, default: Any = None) -> Any:
         """See :meth:`StateBackend.get`."""
         name, key = scope_text(scope), check_key(key)
-        self._check_open()
+        if self._closed:
+            raise closed_error("memory")
         bucket = self._data.get(name)
         if bucket is None or key not in bucket:
             return default

@@ -26,8 +26,8 @@ SCOPE_NAME_RE = re.compile(r"[A-Za-z0-9_.-]{1,128}")
 #: Longest state key, in characters.
 MAX_KEY_LENGTH = 512
 
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_SURROGATE_RE = re.compile(r"[\ud800-\udfff]")
+_CONTROL = r"[\x00-\x1f\x7f-\x9f]"
+_SURROGATE = r"[\ud800-\udfff]"
 
 
 def _scope_error(scope: object, problem: str) -> LlmspellError:
@@ -95,8 +95,20 @@ def _parse_text(scope: str) -> Scope:
     return Scope(kind, name)
 
 
+#: canonical text of valid scope strings seen (a state read looks its scope up here)
+_TEXTS: dict[str, str] = {}
+_MAX_TEXTS = 1024
+
+
 def scope_text(scope: str | Scope) -> str:
     """The canonical text of a scope; raises ``invalid_value`` like :func:`parse_scope`."""
+    if type(scope) is str:
+        text = _TEXTS.get(scope)
+        if text is None:
+            text = str(_parse_text(scope))  # raises for an invalid one (never cached)
+            if len(_TEXTS) < _MAX_TEXTS:
+                _TEXTS[scope] = text
+        return text
     return str(parse_scope(scope))
 
 
@@ -117,15 +129,18 @@ def check_key(key: object) -> str:
     A key is a non-empty ``str`` of at most :data:`MAX_KEY_LENGTH` characters with no control
     characters (U+0000-U+001F, U+007F-U+009F) and no lone surrogates.
     """
+    # the common case at C speed: printable ASCII is exactly U+0020-U+007E
+    if type(key) is str and key.isascii() and key.isprintable() and 0 < len(key) <= MAX_KEY_LENGTH:
+        return key
     if not isinstance(key, str):
         raise _key_error(key, f"a key is a string, not {type(key).__name__}")
     if not key:
         raise _key_error(key, "a key must not be empty")
     if len(key) > MAX_KEY_LENGTH:
         raise _key_error(key, f"{len(key)} characters long; the limit is {MAX_KEY_LENGTH}")
-    bad = _CONTROL_RE.search(key)
+    bad = re.search(_CONTROL, key)  # compiled on first use (re caches it)
     if bad:
         raise _key_error(key, f"contains the control character U+{ord(bad.group()):04X}")
-    if _SURROGATE_RE.search(key):
+    if re.search(_SURROGATE, key):
         raise _key_error(key, "contains a lone surrogate (not valid Unicode)")
     return key

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import copy
 import os
-import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 import trio
@@ -17,6 +16,9 @@ from llmspell.errors import LlmspellError
 from llmspell.state.backend import UpdateFn, closed_error
 from llmspell.state.scopes import Scope, check_key, scope_text
 from llmspell.state.values import JsonValue, checked_copy, decode_json, encode_json
+
+if TYPE_CHECKING:
+    import sqlite3  # imported by the methods that open or use a connection (start-up time)
 
 T = TypeVar("T")
 
@@ -93,6 +95,8 @@ class SqliteBackend:
         """Open the connection once: pragmas, then the table (runs in a worker thread)."""
         if self._conn is not None:
             return self._conn
+        import sqlite3
+
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(
             self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
@@ -115,6 +119,8 @@ class SqliteBackend:
         return conn
 
     def _create_schema(self, conn: sqlite3.Connection) -> None:
+        import sqlite3
+
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version == SCHEMA_VERSION:
             return
@@ -136,6 +142,8 @@ class SqliteBackend:
         conn = self._conn
         if conn is None or not conn.in_transaction:
             return
+        import sqlite3
+
         try:
             conn.execute("ROLLBACK")
         except sqlite3.Error:
@@ -148,6 +156,8 @@ class SqliteBackend:
             raise closed_error("sqlite")
 
         def call() -> T:
+            import sqlite3
+
             try:
                 return work(self._connect())
             except (sqlite3.Error, OSError) as exc:

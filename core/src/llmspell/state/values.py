@@ -15,7 +15,7 @@ JsonValue: TypeAlias = bool | int | float | str | list["JsonValue"] | dict[str, 
 #: Deepest nesting of lists/dicts accepted in a value.
 MAX_DEPTH = 128
 
-_IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_IDENT = r"[A-Za-z_][A-Za-z0-9_]*"  # compiled on first use (error messages only)
 _HINT = "state values are JSON data: None, bool, int, finite float, str, list, dict with str keys"
 
 
@@ -33,7 +33,7 @@ def _invalid(key: str, path: str, problem: str, type_name: str) -> LlmspellError
 
 
 def _child_path(path: str, name: str) -> str:
-    if _IDENT_RE.fullmatch(name):
+    if re.fullmatch(_IDENT, name):
         return f"{path}.{name}"
     return f"{path}[{json.dumps(name, ensure_ascii=False)}]"
 

@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-import tomllib
-from collections.abc import Mapping
-from importlib import resources
+from collections.abc import Iterator, Mapping
 
 import attrs
 
@@ -26,9 +24,37 @@ class Price:
 
 def builtin_prices() -> dict[str, Price]:
     """The table shipped with this package."""
+    import tomllib  # read when a price is first needed, not at start-up
+    from importlib import resources
+
     text = resources.files("llmspell_providers").joinpath("prices.toml").read_text("utf-8")
     models = tomllib.loads(text)["models"]
     return {name: Price(float(p["input"]), float(p["output"])) for name, p in models.items()}
+
+
+class _BuiltinPrices(Mapping[str, Price]):
+    """:func:`builtin_prices`, read on first use (most runs never price a call)."""
+
+    def __init__(self) -> None:
+        self._table: dict[str, Price] | None = None
+
+    @property
+    def table(self) -> dict[str, Price]:
+        if self._table is None:
+            self._table = builtin_prices()
+        return self._table
+
+    def __getitem__(self, name: str) -> Price:
+        return self.table[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.table)
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def __repr__(self) -> str:
+        return repr(self.table)
 
 
 @attrs.define(frozen=True)
@@ -40,6 +66,10 @@ class PriceTable:
 
     @classmethod
     def load(cls, config: Config) -> PriceTable:
+        """The built-in prices with the ``[prices]`` of ``config`` over them (the built-in
+        table is read when first used if ``config`` sets no price)."""
+        if not config.prices:
+            return cls(_BuiltinPrices())
         table = builtin_prices()
         for name, entry in config.prices.items():
             old = table.get(name, Price(0.0, 0.0))
