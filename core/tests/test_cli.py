@@ -643,3 +643,24 @@ def test_start_up_runs_without_the_garbage_collector_and_the_command_with_it(
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=tmp_path)
     assert out.stdout.split() == ["1", "False", "True", "True"], out.stdout + out.stderr
+
+
+def test_hook_flags_are_read_before_the_command_name() -> None:
+    from llmspell.cli.app import hook_flags
+
+    assert hook_flags(["--hook", "cache", "--no-hook=logging", "--hook=hooks-otel", "run",
+                       "x.lua", "--hook", "ignored"]) == (
+        ("hooks-cache", "hooks-otel"), ("hooks-logging",))
+    assert hook_flags(["run", "--hook", "cache"]) == ((), ())
+
+
+def test_a_hook_flag_naming_nothing_installed_is_a_clear_error(tmp_path: Path) -> None:
+    proc = _console("--hook", "definitely-not-a-hook", "tools", "list", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("error: no hook plugin 'definitely-not-a-hook'")
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
+
+
+def test_hook_flags_after_a_loaded_kernel_are_refused(kernel: Kernel) -> None:
+    result = invoke(kernel, "--hook", "cache", "tools", "list")
+    assert_clean_error(result, "--hook/--no-hook must come before the command name")

@@ -41,19 +41,79 @@ def err_console() -> Console:
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-class CliState:
-    """What commands share: the kernel, loaded on first use."""
+#: prefix of the built-in hook plugins' entry points (``--hook cache`` means ``hooks-cache``)
+HOOK_PREFIX = "hooks-"
 
-    def __init__(self, kernel: Kernel | None = None) -> None:
+
+def hook_plugin(name: str) -> str:
+    """The entry-point name a ``--hook``/``--no-hook`` value means."""
+    return name if name.startswith(HOOK_PREFIX) else HOOK_PREFIX + name
+
+
+class CliState:
+    """What commands share: the kernel, loaded on first use, with the hook plugins that
+    ``--hook``/``--no-hook`` enable or disable."""
+
+    def __init__(
+        self,
+        kernel: Kernel | None = None,
+        *,
+        enable: tuple[str, ...] = (),
+        disable: tuple[str, ...] = (),
+    ) -> None:
         self._kernel = kernel
+        self.enable = enable
+        self.disable = disable
+
+    @property
+    def loaded(self) -> bool:
+        return self._kernel is not None
 
     @property
     def kernel(self) -> Kernel:
         if self._kernel is None:
             from llmspell.kernel import Kernel
 
-            self._kernel = Kernel.load()
+            check_hook_names(self.enable + self.disable)
+            self._kernel = Kernel.load(enable=self.enable, disable=self.disable)
         return self._kernel
+
+
+def check_hook_names(names: tuple[str, ...]) -> None:
+    """``invalid_args`` for a ``--hook``/``--no-hook`` naming no installed plugin."""
+    if not names:
+        return
+    from llmspell.errors import did_you_mean
+    from llmspell.plugins import ENTRY_POINT_GROUP, entry_point_list
+
+    known = {row[0] for row in entry_point_list(ENTRY_POINT_GROUP)}
+    for name in names:
+        if name not in known:
+            hooks = sorted(k.removeprefix(HOOK_PREFIX) for k in known if k.startswith(HOOK_PREFIX))
+            raise LlmspellError(
+                "invalid_args",
+                f"no hook plugin {name.removeprefix(HOOK_PREFIX)!r}"
+                + did_you_mean(name.removeprefix(HOOK_PREFIX), hooks),
+                {"hook": name, "known": hooks},
+                hint="llmspell plugins --json lists what is installed",
+            )
+
+
+def hook_flags(argv: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The ``--hook NAME``/``--no-hook NAME`` options before the command name in ``argv``
+    (``--hook=NAME`` too), as entry-point names to enable and to disable."""
+    enable: list[str] = []
+    disable: list[str] = []
+    i = 0
+    while i < len(argv) and argv[i].startswith("-"):
+        flag, eq, value = argv[i].partition("=")
+        if flag in ("--hook", "--no-hook"):
+            if not eq:
+                i += 1
+                value = argv[i] if i < len(argv) else ""
+            (enable if flag == "--hook" else disable).append(hook_plugin(value))
+        i += 1
+    return tuple(enable), tuple(disable)
 
 
 def fail(error: LlmspellError) -> None:
@@ -106,8 +166,13 @@ def run_async(fn: Callable[[], Any]) -> Any:
 
 @click.group(cls=SpellGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="llmspell")
+@click.option("--hook", "hooks", multiple=True, metavar="NAME",
+              help="Enable a built-in hook plugin for this command, e.g. cache, otel, trace "
+              "(repeatable).")
+@click.option("--no-hook", "no_hooks", multiple=True, metavar="NAME",
+              help="Disable a hook plugin for this command, e.g. logging (repeatable).")
 @click.pass_context
-def cli(ctx: click.Context) -> None:
+def cli(ctx: click.Context, hooks: tuple[str, ...], no_hooks: tuple[str, ...]) -> None:
     """llmspell runs spells: Lua or JavaScript programs that drive LLM agents, tools and
     workflows.
 
@@ -117,8 +182,17 @@ def cli(ctx: click.Context) -> None:
       llmspell tools list                  see the tools spells can call
       llmspell plugins                     see what is installed
     """
+    enable = tuple(hook_plugin(h) for h in hooks)
+    disable = tuple(hook_plugin(h) for h in no_hooks)
     if ctx.obj is None:
-        ctx.obj = CliState()
+        ctx.obj = CliState(enable=enable, disable=disable)
+    elif (enable or disable) and not ctx.obj.loaded:
+        ctx.obj.enable, ctx.obj.disable = enable, disable
+    elif (enable, disable) != (ctx.obj.enable, ctx.obj.disable) and (enable or disable):
+        raise LlmspellError(  # main() read them before loading the kernel; this cannot differ
+            "invalid_args", "--hook/--no-hook must come before the command name, before the "
+            "kernel is loaded"
+        )
 
 
 @cli.command()
@@ -169,9 +243,14 @@ def main() -> None:
     """Console entry point: load plugins (and their commands), then run the command line."""
     pause_gc()
     try:
-        state = CliState()
+        enable, disable = hook_flags(sys.argv[1:])
+        state = CliState(enable=enable, disable=disable)
         if len(sys.argv) > 1 and sys.argv[1] not in ("--version", "version"):
-            _add_plugin_commands(state)
+            try:
+                _add_plugin_commands(state)
+            except LlmspellError as error:  # e.g. a --hook naming nothing installed
+                fail(error)
+                sys.exit(1)
         cli.main(obj=state, prog_name="llmspell")
     finally:
         resume_gc()
