@@ -167,14 +167,83 @@ def tool(
     return make
 
 
+@attrs.define(frozen=True)
+class ToolRef:
+    """A tool registered by name and imported on first use: ``target`` is ``"module:attr"``
+    naming the :class:`Tool`, or a function of no arguments returning it."""
+
+    name: str
+    target: str | Callable[[], Tool]
+
+    def load(self) -> Tool:
+        """Import (or build) the tool; ``plugin_error`` if it is not the tool of that name."""
+        try:
+            if callable(self.target):
+                found: Any = self.target()
+            else:
+                import importlib
+
+                module, _, attr = self.target.partition(":")
+                found = getattr(importlib.import_module(module), attr)
+        except LlmspellError:
+            raise
+        except Exception as exc:
+            raise LlmspellError(
+                "plugin_error",
+                f"tool {self.name!r} could not be loaded from {self.target!r}: "
+                f"{type(exc).__name__}: {exc}",
+                {"tool": self.name},
+            ) from exc
+        if not isinstance(found, Tool) or found.name != self.name:
+            raise LlmspellError(
+                "plugin_error",
+                f"{self.target!r} is not the tool {self.name!r}: {found!r}",
+                {"tool": self.name},
+            )
+        return found
+
+
 class ToolRegistry(Registry[Tool]):
-    """The registry of tools; ``register(tool)`` adds one under its own name."""
+    """The registry of tools; ``register(tool)`` adds one under its own name,
+    ``register_lazy(name, target)`` one that is imported when it is first looked up (so that
+    loading a plugin does not import every tool's code: start-up time)."""
 
     def __init__(self) -> None:
         super().__init__("tool")
 
     def register(self, tool: Tool, *, replace: bool = False) -> Tool:
         return self.add(tool.name, tool, replace=replace)
+
+    def register_lazy(
+        self, name: str, target: str | Callable[[], Tool], *, replace: bool = False
+    ) -> None:
+        """Register tool ``name``, defined at ``target`` (``"module:attr"`` or a function
+        returning it), without importing it now. Looking it up imports it; a target that is
+        not the tool of that name is a ``plugin_error``."""
+        self.add(name, ToolRef(name, target), replace=replace)  # type: ignore[arg-type]
+
+    def get(self, name: str) -> Tool:
+        item: Tool | ToolRef = super().get(name)
+        if isinstance(item, ToolRef):
+            item = item.load()
+            self._items[name] = item
+        return item
+
+    def remove(self, name: str) -> Tool:
+        """Remove ``name`` without importing it if it was never looked up (the returned value
+        is then its :class:`ToolRef`)."""
+        if name not in self._items:
+            super().get(name)  # not_found with a suggestion
+        del self._owners[name]
+        return self._items.pop(name)
+
+    def owner(self, name: str) -> str:
+        if name not in self._items:
+            super().get(name)  # not_found with a suggestion
+        return self._owners[name]
+
+    def values(self) -> list[Tool]:
+        return [self.get(n) for n in self.names()]
 
     def filter(self, category: str | None = None, text: str | None = None) -> list[Tool]:
         """Tools of ``category`` whose name or description contains ``text`` (case-folded)."""

@@ -58,7 +58,7 @@ def test_plugin_is_loaded_through_its_entry_point(kernel: Kernel) -> None:
     assert kernel.components("tools-fs") == {"tools": TOOL_NAMES}
     for name in TOOL_NAMES:
         assert kernel.tools.owner(name) == "tools-fs"
-    assert sorted(t.name for t in TOOLS) == TOOL_NAMES
+    assert sorted(TOOLS) == TOOL_NAMES
 
 
 def test_plugin_can_be_disabled() -> None:

@@ -13,11 +13,19 @@ from __future__ import annotations
 
 from llmspell.lifecycle import hookimpl
 from llmspell.tools import ToolRegistry
-from llmspell_tools_core.tools import TOOLS
+
+#: tool name -> where it is defined; a tool's module is imported when the tool is first looked
+#: up, so that loading the plugin stays cheap (the package's tests load every one of them)
+TOOLS: dict[str, str] = {
+    "echo": "llmspell_tools_core.tools:echo",
+    "sleep": "llmspell_tools_core.tools:sleep",
+    "calculator": "llmspell_tools_core.tools:calculator",
+    "unit_convert": "llmspell_tools_core.units:unit_convert",
+}
 
 
 @hookimpl
 def llmspell_register_tools(registry: ToolRegistry) -> None:
-    """Register ``echo``, ``sleep``, ``calculator`` and ``unit_convert``."""
-    for t in TOOLS:
-        registry.register(t)
+    """Register the tools of :data:`TOOLS` (imported on first use)."""
+    for name, target in TOOLS.items():
+        registry.register_lazy(name, target)

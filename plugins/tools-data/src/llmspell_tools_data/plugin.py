@@ -10,11 +10,24 @@ from __future__ import annotations
 
 from llmspell.lifecycle import hookimpl
 from llmspell.tools import ToolRegistry
-from llmspell_tools_data.tools import TOOLS
+
+#: tool name -> where it is defined; a tool's module is imported when the tool is first looked
+#: up, so that loading the plugin stays cheap (the package's tests load every one of them)
+TOOLS: dict[str, str] = {
+    "json_query": "llmspell_tools_data.json_tools:json_query",
+    "json_validate": "llmspell_tools_data.json_tools:json_validate",
+    "json_diff": "llmspell_tools_data.json_diff:json_diff",
+    "csv_query": "llmspell_tools_data.csv_tools:csv_query",
+    "csv_stats": "llmspell_tools_data.csv_tools:csv_stats",
+    "data_convert": "llmspell_tools_data.convert:data_convert",
+    "xml_query": "llmspell_tools_data.xml_tools:xml_query",
+    "text_diff": "llmspell_tools_data.text_diff:text_diff",
+    "table_render": "llmspell_tools_data.tables:table_render",
+}
 
 
 @hookimpl
 def llmspell_register_tools(registry: ToolRegistry) -> None:
-    """Register the nine data tools (see :data:`llmspell_tools_data.tools.TOOLS`)."""
-    for t in TOOLS:
-        registry.register(t)
+    """Register the tools of :data:`TOOLS` (imported on first use)."""
+    for name, target in TOOLS.items():
+        registry.register_lazy(name, target)

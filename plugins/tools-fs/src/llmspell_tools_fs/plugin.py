@@ -8,35 +8,29 @@ imported by the functions that use them.
 from __future__ import annotations
 
 from llmspell.lifecycle import hookimpl
-from llmspell.tools import Tool, ToolRegistry
-from llmspell_tools_fs.archives import archive_create, archive_extract, archive_list
-from llmspell_tools_fs.diffing import file_diff
-from llmspell_tools_fs.listing import file_list
-from llmspell_tools_fs.managing import file_copy, file_delete, file_move
-from llmspell_tools_fs.reading import file_read, file_stat
-from llmspell_tools_fs.search import file_search
-from llmspell_tools_fs.writing import dir_create, file_write
+from llmspell.tools import ToolRegistry
 
-#: Every tool of this package, in registration order.
-TOOLS: tuple[Tool, ...] = (
-    file_read,
-    file_write,
-    file_list,
-    file_search,
-    file_stat,
-    file_move,
-    file_copy,
-    file_delete,
-    dir_create,
-    archive_create,
-    archive_extract,
-    archive_list,
-    file_diff,
-)
+#: tool name -> where it is defined; a tool's module is imported when the tool is first looked
+#: up, so that loading the plugin stays cheap (the package's tests load every one of them)
+TOOLS: dict[str, str] = {
+    "file_read": "llmspell_tools_fs.reading:file_read",
+    "file_write": "llmspell_tools_fs.writing:file_write",
+    "file_list": "llmspell_tools_fs.listing:file_list",
+    "file_search": "llmspell_tools_fs.search:file_search",
+    "file_stat": "llmspell_tools_fs.reading:file_stat",
+    "file_move": "llmspell_tools_fs.managing:file_move",
+    "file_copy": "llmspell_tools_fs.managing:file_copy",
+    "file_delete": "llmspell_tools_fs.managing:file_delete",
+    "dir_create": "llmspell_tools_fs.writing:dir_create",
+    "archive_create": "llmspell_tools_fs.archives:archive_create",
+    "archive_extract": "llmspell_tools_fs.archives:archive_extract",
+    "archive_list": "llmspell_tools_fs.archives:archive_list",
+    "file_diff": "llmspell_tools_fs.diffing:file_diff",
+}
 
 
 @hookimpl
 def llmspell_register_tools(registry: ToolRegistry) -> None:
-    """Register the file tools of :data:`TOOLS`."""
-    for t in TOOLS:
-        registry.register(t)
+    """Register the tools of :data:`TOOLS` (imported on first use)."""
+    for name, target in TOOLS.items():
+        registry.register_lazy(name, target)

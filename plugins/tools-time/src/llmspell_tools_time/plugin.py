@@ -12,12 +12,21 @@ from __future__ import annotations
 
 from llmspell.lifecycle import hookimpl
 from llmspell.tools import ToolRegistry
-from llmspell_tools_time.tools import TOOLS
+
+#: tool name -> where it is defined; a tool's module is imported when the tool is first looked
+#: up, so that loading the plugin stays cheap (the package's tests load every one of them)
+TOOLS: dict[str, str] = {
+    "time_now": "llmspell_tools_time.tools:time_now",
+    "time_parse": "llmspell_tools_time.tools:time_parse",
+    "time_format": "llmspell_tools_time.tools:time_format",
+    "time_convert": "llmspell_tools_time.tools:time_convert",
+    "time_add": "llmspell_tools_time.tools:time_add",
+    "time_diff": "llmspell_tools_time.tools:time_diff",
+}
 
 
 @hookimpl
 def llmspell_register_tools(registry: ToolRegistry) -> None:
-    """Register ``time_now``, ``time_parse``, ``time_format``, ``time_convert``, ``time_add``
-    and ``time_diff``."""
-    for t in TOOLS:
-        registry.register(t)
+    """Register the tools of :data:`TOOLS` (imported on first use)."""
+    for name, target in TOOLS.items():
+        registry.register_lazy(name, target)
