@@ -76,3 +76,23 @@ def test_a_failing_configure_withdraws_the_plugin() -> None:
     assert "broken" not in kernel.plugins
     failure = next(f for f in kernel.failures if f.name == "broken")
     assert "llmspell_configure failed: RuntimeError: no settings for you" in failure.error
+
+
+async def test_model_call_hooks_are_told_whether_the_reply_is_streamed() -> None:
+    from llmspell.messages import Message
+    from llmspell.providers import ChatRequest
+    from llmspell.testing import ScriptedProvider, make_kernel
+
+    seen: list[Any] = []
+
+    class Watch:
+        @hookimpl
+        def llmspell_before_llm_call(self, ctx: HookContext) -> None:
+            seen.append(ctx.metadata.get("stream"))
+
+    kernel = make_kernel(plugins=[("watch", Watch())], provider=ScriptedProvider(default="hi"))
+    request = ChatRequest(model="x", messages=(Message("user", "hello"),))
+    async with SpellRun.open(kernel) as run:
+        await run.llm_call("scripted/x", request)
+        await run.llm_stream("scripted/x", request, lambda chunk: None)
+    assert seen == [False, True]

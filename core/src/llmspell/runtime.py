@@ -390,7 +390,7 @@ class SpellRun:
                 message = Message("assistant", "".join(text), tool_calls=tuple(calls))
                 return ChatResponse(message, usage, finish, model_name)
 
-            return await self._llm_guard(name, request, call)
+            return await self._llm_guard(name, request, call, stream=True)
 
         return await self._with_fallback(model, one, lambda: delivered)
 
@@ -420,12 +420,20 @@ class SpellRun:
 
     async def _llm_guard(
         self,
-        model: str, request: ChatRequest, call: Callable[[ChatRequest], Awaitable[Any]]
+        model: str, request: ChatRequest, call: Callable[[ChatRequest], Awaitable[Any]],
+        *, stream: bool = False,
     ) -> ChatResponse:
+        """One model call in its hooks; ``ctx.metadata["stream"]`` tells hooks whether the
+        reply is streamed to a consumer (a hook's ``Skip`` result reaches it as one response,
+        no chunks)."""
         started = time.monotonic()
         await self.emit("llm.request", {"model": model, "messages": len(request.messages)})
+        ctx = HookContext(
+            HookPoint.BEFORE_LLM_CALL, "llm_call", model, request, run_id=self.run_id,
+            metadata={"stream": stream},
+        )
         response: ChatResponse = await self.hooks.guard(
-            "llm_call", model, request, call, run_id=self.run_id
+            "llm_call", model, request, call, run_id=self.run_id, ctx=ctx
         )
         await self.emit(
             "llm.response",

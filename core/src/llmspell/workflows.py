@@ -47,7 +47,7 @@ LOOP_ON_ERROR = ("fail", "continue", "break")
 #: ``Step.input`` words (besides ``{"step": name}`` and a function).
 INPUTS = ("previous", "original")
 #: Codes never retried by default: the run or a hook decided, not a passing failure.
-NOT_RETRIED = frozenset({"cancelled", "hook_cancelled", "limit"})
+NOT_RETRIED = frozenset({"cancelled", "hook_cancelled", "limit", "budget_exceeded"})
 
 
 def _invalid(message: str, **details: Any) -> LlmspellError:
