@@ -1,0 +1,1 @@
+"""The built-in lifecycle hooks of llmspell, one plugin per hook."""
