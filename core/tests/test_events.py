@@ -600,3 +600,31 @@ async def test_cancelled_blocked_publish_still_delivers_its_event() -> None:
         scope.cancel()
     assert scope.cancelled_caught
     assert _drain(sub) == [1, 2]
+
+
+async def test_tap_sees_every_event_in_order_before_subscribers_until_removed() -> None:
+    bus = EventBus()
+    seen: list[tuple[str, int, int]] = []
+    with bus.subscribe("a.*") as sub:
+        remove = bus.tap(lambda e: seen.append((e.topic, e.seq, len(sub._events))))
+        await bus.publish("a.one", 1)
+        bus.publish_nowait("b.two", 2)  # no subscriber matches: the tap still sees it
+        await bus.publish("a.three", 3)
+        remove()
+        await bus.publish("a.four", 4)
+    # the tap ran before delivery: the subscription held 0, then 1 event when it saw them
+    assert seen == [("a.one", 1, 0), ("b.two", 2, 1), ("a.three", 3, 1)]
+
+
+async def test_tap_exception_reaches_publisher_and_no_subscriber() -> None:
+    bus = EventBus()
+
+    def boom(event: Event) -> None:
+        raise RuntimeError("tap failed")
+
+    with bus.subscribe("**") as sub:
+        bus.tap(boom)
+        with pytest.raises(RuntimeError, match="tap failed"):
+            await bus.publish("x.y", None)
+        with pytest.raises(trio.WouldBlock):
+            sub.receive_nowait()

@@ -23,7 +23,7 @@ import math
 import re
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any
 
@@ -311,7 +311,24 @@ class EventBus:
     def __init__(self) -> None:
         self._subs: dict[Subscription, None] = {}
         self._routes: dict[str, tuple[Subscription, ...]] = {}
+        self._taps: tuple[Callable[[Event], None], ...] = ()
         self._seq = 0
+
+    def tap(self, fn: Callable[[Event], None]) -> Callable[[], None]:
+        """Call ``fn(event)`` synchronously with every event published from now on, every
+        topic, in emission order, before the event reaches any subscription; return a function
+        that removes the tap.
+
+        For observers that must see everything without a buffer or a task (event recorders,
+        progress displays). ``fn`` must be quick and must not block or raise: an exception it
+        raises propagates to the publisher, and the event reaches no subscription.
+        """
+        self._taps = (*self._taps, fn)
+
+        def remove() -> None:
+            self._taps = tuple(t for t in self._taps if t is not fn)
+
+        return remove
 
     @property
     def subscribers(self) -> int:
@@ -345,6 +362,8 @@ class EventBus:
             targets = self._route(topic)
         self._seq += 1
         event = Event(topic, data, self._seq, time.time(), source)
+        for tap in self._taps:
+            tap(event)
         blocked: list[Subscription] | None = None
         for sub in targets:
             if not sub._offer(event):
@@ -369,6 +388,8 @@ class EventBus:
                     hint="use 'await publish(...)' to wait for room",
                 )
         event = self._new_event(topic, data, source)
+        for tap in self._taps:
+            tap(event)
         for sub in targets:
             sub._offer(event)
         return event

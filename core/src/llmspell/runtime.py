@@ -57,6 +57,8 @@ class SpellRun:
     #: 12 random hex digits (what ``uuid.uuid4().hex[:12]`` gives, without the UUID object)
     run_id: str = attrs.field(factory=lambda: os.urandom(6).hex())
     approver: Approver | None = None
+    #: the session this run continues (``llmspell run --session NAME``), or None
+    session: str | None = None
     result: Any = None
     spell_state: MemoryBackend = attrs.field(factory=MemoryBackend)
     #: tools and agents defined by this run's spell (not in the kernel's registries)
@@ -79,6 +81,7 @@ class SpellRun:
         policy: SecurityPolicy | None = None,
         store: StateBackend | None = None,
         approver: Approver | None = None,
+        session: str | None = None,
     ) -> AsyncIterator[SpellRun]:
         """Open a run: ``spell_start`` hooks (which may change ``args`` or cancel), a nursery,
         the wall-time limit of ``policy.limits``; on exit, wait for spawned tasks, then
@@ -95,6 +98,7 @@ class SpellRun:
             name=name,
             args=args if args is not None else {},
             approver=approver,
+            session=session,
         )
         hooks.run = run
         ctx = HookContext(HookPoint.SPELL_START, "spell", name, run.args, run_id=run.run_id)
