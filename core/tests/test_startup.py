@@ -15,7 +15,9 @@ from llmspell import plugins
 
 #: read only when there is something to read: a config file, a price, the state database,
 #: a file of a package; importlib.metadata only when the entry-point cache is cold
-NOT_AT_START = ("tomllib", "sqlite3", "importlib.resources")
+NOT_AT_START = ("tomllib", "sqlite3", "importlib.resources",
+                # tools are imported on first use (web_search's settings are checked without it)
+                "llmspell_tools_web.fetch", "llmspell_tools_web.search", "difflib")
 
 
 def _imported(tmp_path: Path, spell: Path) -> set[str]:

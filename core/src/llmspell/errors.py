@@ -8,7 +8,6 @@ message and, when present, the ``hint``.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from typing import Any
 
@@ -30,6 +29,7 @@ ERROR_CODES: dict[str, str] = {
     "script_error": "a spell raised an error of its own",
     "state_error": "the state store failed",
     "budget_exceeded": "a cost or token budget of the run was used up",
+    "replay_exhausted": "a replayed run asked for more model replies than were recorded",
 }
 
 
@@ -63,6 +63,8 @@ class LlmspellError(Exception):
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     """A suffix for a not-found message: ``"; did you mean 'x'?"`` or the list of what exists."""
+    import difflib  # only when something was not found (start-up time)
+
     options = sorted(set(candidates))
     close = difflib.get_close_matches(name, options, n=1, cutoff=0.6)
     if close:

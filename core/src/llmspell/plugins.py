@@ -77,15 +77,15 @@ def new_plugin_manager() -> pluggy.PluginManager:
 
 def unknown_hooks(pm: pluggy.PluginManager, plugin: object) -> list[str]:
     """Messages for hook implementations of ``plugin`` that match no hookspec."""
-    import difflib  # only for a misspelt hook
-
     problems = []
-    specs = [
-        n for n in dir(pm.hook)
-        if n.startswith("llmspell_") and getattr(pm.hook, n).spec is not None
-    ]
     for caller in pm.get_hookcallers(plugin) or []:
         if caller.spec is None:
+            import difflib  # only for a misspelt hook (start-up time)
+
+            specs = [
+                n for n in dir(pm.hook)
+                if n.startswith("llmspell_") and getattr(pm.hook, n).spec is not None
+            ]
             close = difflib.get_close_matches(caller.name, specs, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             problems.append(f"implements unknown hook {caller.name!r}{hint}")

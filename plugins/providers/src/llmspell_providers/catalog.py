@@ -7,7 +7,6 @@ vLLM server on another machine.
 
 from __future__ import annotations
 
-import difflib
 import importlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -109,6 +108,8 @@ def build_specs(config: Config) -> list[ProviderSpec]:
             if not protocol:
                 # a table of another plugin's provider (local ...), unless it looks meant for
                 # this one: a base_url, or a name one typo away from a built-in
+                import difflib  # only for a misspelt name (start-up time)
+
                 close = difflib.get_close_matches(name, BUILTINS, n=1, cutoff=0.8)
                 if "base_url" not in table and not close:
                     continue

@@ -6,9 +6,11 @@ settings); a malformed setting is a ``config_error`` naming the key.
 
 from __future__ import annotations
 
-from llmspell.config import Config
+import functools
+
+from llmspell.config import Config, Table
 from llmspell.lifecycle import hookimpl
-from llmspell.tools import ToolRegistry
+from llmspell.tools import Tool, ToolRegistry
 
 #: The tools that need no configuration, in registration order (``web_search`` follows): name ->
 #: where it is defined, imported when the tool is first looked up (start-up time).
@@ -26,10 +28,18 @@ TOOLS: dict[str, str] = {
 @hookimpl
 def llmspell_register_tools(registry: ToolRegistry, config: Config) -> None:
     """Register ``http_request``, ``web_fetch``, ``web_scrape``, ``url_parse``, ``feed_read``,
-    ``sitemap_read``, ``graphql_query`` and ``web_search`` (built now, so that a malformed
-    setting is reported when the kernel loads)."""
-    from llmspell_tools_web.search import make_web_search
+    ``sitemap_read``, ``graphql_query`` and ``web_search`` (its settings checked now, so that a
+    malformed one is reported when the kernel loads; the tool is built on first use)."""
+    from llmspell_tools_web.search_settings import check_settings
 
     for name, target in TOOLS.items():
         registry.register_lazy(name, target)
-    registry.register(make_web_search(config.plugin("tools-web")))
+    settings = config.plugin("tools-web")
+    check_settings(settings)
+    registry.register_lazy("web_search", functools.partial(_web_search, settings))
+
+
+def _web_search(settings: Table) -> Tool:
+    from llmspell_tools_web.search import make_web_search
+
+    return make_web_search(settings)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Callable
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -42,9 +41,15 @@ from llmspell_tools_web.fetch import (
     tool_error,
 )
 from llmspell_tools_web.schema import CATEGORY, NETWORK, TIMEOUT_PROPERTY
+from llmspell_tools_web.search_settings import (
+    BACKEND_NAME,
+    BUILTIN_NAMES,
+    DEFAULT_BACKEND,
+    backend_settings,
+    check_settings,
+)
 
 ENTRY_POINT_GROUP = "llmspell.search_backends"
-DEFAULT_BACKEND = "duckduckgo"
 DEFAULT_BRAVE_URL = "https://api.search.brave.com/res/v1/web/search"
 DEFAULT_BRAVE_KEY_ENV = "BRAVE_API_KEY"
 DEFAULT_DUCKDUCKGO_URL = "https://html.duckduckgo.com/html/"
@@ -55,10 +60,6 @@ MAX_COUNT = 20
 MAX_QUERY = 500
 MAX_TITLE = 300
 MAX_SNIPPET = 1000
-#: Settings of ``[plugins.tools-web]``.
-SETTINGS = ("search_backend", "searxng_url", "brave_url", "brave_api_key_env",
-            "duckduckgo_url", "backends")
-_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 
 
 class SearchBackend(Protocol):
@@ -89,7 +90,7 @@ class _Registry:
         import importlib.metadata  # the scan happens on the first search only
 
         for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-            if ep.name in self.factories or not _NAME.fullmatch(ep.name):
+            if ep.name in self.factories or not BACKEND_NAME.fullmatch(ep.name):
                 continue
             try:
                 self.factories[ep.name] = ep.load()
@@ -103,7 +104,7 @@ _REGISTRY = _Registry()
 def register_backend(name: str, factory: BackendFactory, *, replace: bool = False) -> None:
     """Add a backend under ``name`` (lower-case letters, digits, ``_``, ``-``);
     ``plugin_error`` if the name is taken and ``replace`` is false."""
-    if not _NAME.fullmatch(name):
+    if not BACKEND_NAME.fullmatch(name):
         raise LlmspellError("invalid_value", f"invalid search backend name {name!r}: use 1-40 "
                             "lower-case letters, digits, '_' or '-'", {"name": name})
     if name in _REGISTRY.factories and not replace:
@@ -136,40 +137,6 @@ def _factory(name: str) -> BackendFactory | None:
 
 
 # --- settings ---------------------------------------------------------------------------------
-
-
-def check_settings(settings: Table) -> None:
-    """Refuse (``config_error``) unknown keys, secrets and malformed values of
-    ``[plugins.tools-web]``."""
-    settings.check_keys(SETTINGS)
-    for key in ("searxng_url", "brave_url", "duckduckgo_url"):
-        value = settings.get(key, str, "")
-        if key in settings and urlsplit(value).scheme not in ("http", "https"):
-            raise settings.error(key, f"must be an http:// or https:// URL, got {value!r}")
-    for key in ("search_backend", "brave_api_key_env"):
-        value = settings.get(key, str, "")
-        if key in settings and not value:
-            raise settings.error(key, "must not be empty")
-    backend = settings.get("search_backend", str, DEFAULT_BACKEND)
-    if not _NAME.fullmatch(backend):
-        raise settings.error("search_backend", f"is not a backend name: {backend!r}")
-    tables = settings.get("backends", dict, {})
-    for name, body in tables.items():
-        if not isinstance(body, dict):
-            raise settings.error(f"backends.{name}", f"must be a table, got {body!r}")
-        sub = backend_settings(settings, name)
-        sub.check_keys(tuple(body))  # only the secret check; the backend checks the rest
-
-
-def backend_settings(settings: Table, name: str) -> Table:
-    """What backend ``name``'s factory receives: the whole ``[plugins.tools-web]`` table for a
-    built-in, ``[plugins.tools-web.backends.NAME]`` for any other."""
-    if name in BUILTINS:
-        return settings
-    tables = settings.get("backends", dict, {})
-    body = tables.get(name, {})
-    return Table(f"{settings.path}.backends.{name}", body if isinstance(body, dict) else {},
-                 settings.source)
 
 
 def _url_setting(settings: Table, key: str, default: str | None) -> str:
@@ -329,6 +296,7 @@ BUILTINS: dict[str, BackendFactory] = {
     "brave": BraveBackend.from_settings,
     "duckduckgo": DuckDuckGoBackend.from_settings,
 }
+assert tuple(BUILTINS) == BUILTIN_NAMES
 _REGISTRY.factories.update(BUILTINS)
 
 
