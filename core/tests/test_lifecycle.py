@@ -489,3 +489,55 @@ def test_a_run_dispatcher_shares_its_parents_chain_until_it_has_hooks_of_its_own
     parent.unregister(handle)
     assert "kernel-wide" not in [e.name for e in child.chain(point)]
     assert child.has_hooks("tool_call") and not parent.child().has_hooks("llm_call")
+
+
+async def test_a_chain_mixing_plain_and_async_hooks_runs_in_order_to_the_first_action() -> None:
+    """Plain hooks run without a coroutine; after an async one the rest of the chain goes on
+    in order, sees its Modify, and an action from a later plain hook still ends the chain."""
+    seen: list[str] = []
+    run_times: list[float] = []
+
+    class First:
+        @hookimpl(priority=30)
+        def llmspell_before_tool_call(self, ctx: HookContext) -> Any:
+            seen.append("plain-1")
+            run_times.append(ctx.started)
+            return Modify({**ctx.input, "text": ctx.input["text"] + "-a"})
+
+    class Second:
+        @hookimpl(priority=20)
+        async def llmspell_before_tool_call(self, ctx: HookContext) -> Any:
+            await trio.sleep(0)
+            seen.append("async")
+            return Modify({**ctx.input, "text": ctx.input["text"] + "-b"})
+
+    class Third:
+        @hookimpl(priority=10)
+        def llmspell_before_tool_call(self, ctx: HookContext) -> Any:
+            seen.append("plain-2")
+            return Skip({"skipped": ctx.input["text"]})
+
+    class Never:
+        @hookimpl(priority=0)
+        def llmspell_before_tool_call(self, ctx: HookContext) -> Any:
+            seen.append("never")
+
+    kernel, counter = kernel_with(First(), Second(), Third(), Never())
+    assert await call(kernel, {"text": "x"}) == {"skipped": "x-a-b"}
+    assert seen == ["plain-1", "async", "plain-2"]
+    assert counter.runs == []
+    assert run_times and run_times[0] > 0
+
+
+async def test_an_async_hook_that_raises_is_a_plugin_error_naming_it() -> None:
+    class Broken:
+        @hookimpl
+        async def llmspell_after_tool_call(self, ctx: HookContext) -> Any:
+            await trio.sleep(0)
+            raise KeyError("boom")
+
+    kernel, _ = kernel_with(Broken())
+    with pytest.raises(LlmspellError) as info:
+        await call(kernel, {"text": "x"})
+    assert info.value.code == "plugin_error"
+    assert "llmspell_after_tool_call" in info.value.message and "KeyError" in info.value.message

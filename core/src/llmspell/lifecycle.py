@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import inspect
 import itertools
+import time
 import weakref
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
@@ -210,9 +211,10 @@ def as_action(value: Any, *, hook: str, point: HookPoint) -> Action | None:
 class HookContext:
     """What a lifecycle hook sees of one operation; one object from ``before`` to ``after``.
 
-    ``metadata`` is free for hooks to share data between the points of one operation (a start
-    time, a span). ``attempt`` counts retries from 0; ``skipped`` is true in after hooks when a
-    before hook skipped the operation.
+    ``metadata`` is free for hooks to share data between the points of one operation (a
+    span). ``attempt`` counts retries from 0; ``skipped`` is true in after hooks when a before
+    hook skipped the operation. ``started`` is ``time.perf_counter()`` when the operation began
+    (before its before hooks), so a hook can time it without a before hook of its own.
     """
 
     point: HookPoint
@@ -228,6 +230,7 @@ class HookContext:
     #: the :class:`~llmspell.runtime.SpellRun` the operation belongs to (``None`` outside a
     #: run): its kernel (and ``kernel.config``), policy and ``emit`` are there for hooks
     run: Any = attrs.field(default=None, repr=False)
+    started: float = attrs.field(factory=time.perf_counter, repr=False)
 
 
 # --- dispatch ---------------------------------------------------------------------------------
@@ -358,13 +361,17 @@ class HookDispatcher:
         self._chains[point] = chain
         return chain
 
-    def has_hooks(self, kind: str) -> bool:
-        """Whether operation ``kind`` has any before, after or on_error hook."""
-        has = self._has.get(kind)
+    def has_hooks(self, kind: str, *, on_error: bool = True) -> bool:
+        """Whether operation ``kind`` has any before or after hook, or (unless ``on_error`` is
+        false) any on_error hook."""
+        key = kind if on_error else f"{kind}/around"
+        has = self._has.get(key)
         if has is None:
             before, after = OPERATIONS[kind]
-            has = bool(self.chain(before) or self.chain(after) or self.chain(HookPoint.ON_ERROR))
-            self._has[kind] = has
+            has = bool(self.chain(before) or self.chain(after))
+            if on_error:
+                has = has or bool(self.chain(HookPoint.ON_ERROR))
+            self._has[key] = has
         return has
 
     async def call(self, point: HookPoint, ctx: HookContext) -> Action | None:
@@ -373,35 +380,34 @@ class HookDispatcher:
         chain = self.chain(point)
         if not chain:
             return None
+        out = self._run_chain(point, ctx, chain)
+        if isinstance(out, _Pending):
+            return await out.finish()
+        return out
+
+    def _run_chain(
+        self, point: HookPoint, ctx: HookContext, chain: tuple[HookEntry, ...]
+    ) -> Action | _Pending | None:
+        """Run ``chain`` synchronously up to its end, its first action, or the first hook that
+        returns an awaitable (then a :class:`_Pending` that awaits it and goes on): a chain of
+        plain functions costs no coroutine."""
         ctx.point = point
         if ctx.run is None:
             ctx.run = self.run
-        phase = _PHASES[point]
-        for entry in chain:
+        for index, entry in enumerate(chain):
             try:
                 value = entry.function(ctx)
                 if value is None:
                     continue
                 if inspect.isawaitable(value):
-                    value = await value
+                    return _Pending(self, point, ctx, chain, index, value)
             except LlmspellError:
                 raise
             except Exception as exc:
-                raise LlmspellError(
-                    "plugin_error",
-                    f"hook {entry.name!r} at {point.value} failed: {type(exc).__name__}: {exc}",
-                    {"hook": entry.name, "point": point.value},
-                ) from exc
-            action = as_action(value, hook=entry.name, point=point)
-            if action is None:
-                continue
-            if isinstance(action, Modify):
-                if phase in ("before", "spell_start"):
-                    ctx.input = action.value
-                else:
-                    ctx.output = action.value
-                continue
-            return action
+                raise _hook_failed(entry, point, exc) from exc
+            action = _apply(entry, point, ctx, value)
+            if action is not None:
+                return action
         return None
 
     async def guard(
@@ -425,7 +431,7 @@ class HookDispatcher:
         before, after = OPERATIONS[kind]
         if ctx is None:
             ctx = HookContext(before, kind, name, input, run_id=run_id)
-        action = await self.call(before, ctx)
+        action = await self.call(before, ctx) if self.chain(before) else None
         if isinstance(action, Cancel):
             raise _cancelled(kind, name, action)
         if isinstance(action, Skip):
@@ -449,7 +455,7 @@ class HookDispatcher:
                         continue
                     else:
                         raise
-            action = await self.call(after, ctx)
+            action = await self.call(after, ctx) if self.chain(after) else None
             if isinstance(action, Cancel):
                 raise _cancelled(kind, name, action)
             if isinstance(action, Retry):
@@ -466,6 +472,59 @@ class HookDispatcher:
                     await trio.sleep(action.delay)
                 continue
             return ctx.output
+
+
+@attrs.define(eq=False)
+class _Pending:
+    """The rest of a chain after a hook returned an awaitable (see
+    :meth:`HookDispatcher._run_chain`)."""
+
+    dispatcher: HookDispatcher
+    point: HookPoint
+    ctx: HookContext
+    chain: tuple[HookEntry, ...]
+    index: int
+    value: Awaitable[Any]
+
+    async def finish(self) -> Action | None:
+        pending: _Pending | Action | None = self
+        while isinstance(pending, _Pending):
+            entry = pending.chain[pending.index]
+            try:
+                value = await pending.value
+            except LlmspellError:
+                raise
+            except Exception as exc:
+                raise _hook_failed(entry, pending.point, exc) from exc
+            action = _apply(entry, pending.point, pending.ctx, value)
+            if action is not None:
+                return action
+            rest = pending.chain[pending.index + 1:]
+            pending = pending.dispatcher._run_chain(pending.point, pending.ctx, rest)
+        return pending
+
+
+def _apply(entry: HookEntry, point: HookPoint, ctx: HookContext, value: Any) -> Action | None:
+    """Apply a hook's return value: ``Modify`` changes ``ctx`` in place (``None`` returned);
+    another action is returned."""
+    action = as_action(value, hook=entry.name, point=point)
+    if action is None:
+        return None
+    if isinstance(action, Modify):
+        if _PHASES[point] in ("before", "spell_start"):
+            ctx.input = action.value
+        else:
+            ctx.output = action.value
+        return None
+    return action
+
+
+def _hook_failed(entry: HookEntry, point: HookPoint, exc: Exception) -> LlmspellError:
+    return LlmspellError(
+        "plugin_error",
+        f"hook {entry.name!r} at {point.value} failed: {type(exc).__name__}: {exc}",
+        {"hook": entry.name, "point": point.value},
+    )
 
 
 def _cancelled(kind: str, name: str, action: Cancel) -> LlmspellError:
