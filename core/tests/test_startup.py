@@ -13,9 +13,10 @@ import pytest
 
 from llmspell import plugins
 
-#: read only when there is something to read: a config file, a price, the state database,
-#: a file of a package; importlib.metadata only when the entry-point cache is cold
-NOT_AT_START = ("tomllib", "sqlite3", "importlib.resources",
+#: read only when there is something to read: a config file, a price, a file of a package;
+#: importlib.metadata only when the entry-point cache is cold. (sqlite3 is imported: every run
+#: is recorded in .llmspell/runs.db, see docs/runs.md)
+NOT_AT_START = ("tomllib", "importlib.resources",
                 # tools are imported on first use (web_search's settings are checked without it)
                 "llmspell_tools_web.fetch", "llmspell_tools_web.search", "difflib")
 

@@ -15,7 +15,8 @@ from llmspell_js import engine as js_engine
 SURVEY = """
 JSON.stringify({
   globals: Object.getOwnPropertyNames(globalThis).sort(),
-  api: ["Tool", "Agent", "Workflow", "State", "Event", "Hook", "Task", "Log", "console"]
+  api: ["Tool", "Agent", "Workflow", "State", "Artifact", "Event", "Hook", "Task", "Log",
+        "console"]
     .map((name) => [name, Object.isFrozen(globalThis[name]), Object.keys(globalThis[name])]),
   driver: Object.keys(__llmspell).sort(),
   args: typeof args,

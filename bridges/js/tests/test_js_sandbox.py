@@ -17,8 +17,8 @@ ECMASCRIPT = {
     "isFinite", "isNaN", "SharedArrayBuffer", "Iterator", "DisposableStack",
     "AsyncDisposableStack",
 }
-SPELL_API = {"Tool", "Agent", "Workflow", "State", "Event", "Hook", "Task", "Log", "print",
-             "console", "args", "__llmspell"}
+SPELL_API = {"Tool", "Agent", "Workflow", "State", "Artifact", "Event", "Hook", "Task", "Log",
+             "print", "console", "args", "__llmspell"}
 
 
 async def test_only_ecmascript_and_the_spell_api_are_global(js):

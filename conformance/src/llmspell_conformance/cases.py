@@ -44,7 +44,7 @@ from llmspell.errors import LlmspellError
 #: The tags a case may carry.
 TAGS = frozenset({
     "async", "promise", "values", "errors", "callbacks", "limits", "sandbox", "state", "events",
-    "hooks", "tools", "agents", "workflows",
+    "hooks", "tools", "agents", "workflows", "artifacts",
 })
 
 _MISSING = object()

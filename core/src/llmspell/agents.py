@@ -179,10 +179,12 @@ class LLMAgent:
             out[handoff.tool_name] = handoff.tool()
         return out
 
-    def history_place(self) -> tuple[str, str]:
-        """``(scope, key)`` where this agent's history is kept."""
-        if self.session is not None:
-            return f"session:{self.session}", f"history.{self.name}"
+    def history_place(self, run: SpellRun | None = None) -> tuple[str, str]:
+        """``(scope, key)`` where this agent's history is kept: its ``session``, else the
+        session of ``run`` (``llmspell run --session NAME``), else the agent's own scope."""
+        session = self.session if self.session is not None else getattr(run, "session", None)
+        if session is not None:
+            return f"session:{session}", f"history.{self.name}"
         return f"agent:{self.name}", "history"
 
     async def run(self, input: Any, run: SpellRun) -> Result:
@@ -298,7 +300,7 @@ class LLMAgent:
             incoming.offset = len(messages)
             return messages, len(messages)
         if self.history is not None:
-            scope, key = self.history_place()
+            scope, key = self.history_place(run)
             stored = await run.state_get(key, scope)
             messages.extend(hist.from_data(stored, f"{scope}/{key}"))
         start = len(messages)
@@ -492,7 +494,7 @@ class LLMAgent:
         policy = self.history
         if policy is None:
             return
-        scope, key = self.history_place()
+        scope, key = self.history_place(run)
         fresh = [m for m in new if m.role != "system"]
 
         def append(old: Any) -> Any:

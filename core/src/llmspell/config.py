@@ -18,6 +18,9 @@ Top-level keys:
     ``input``/``output`` prices in US dollars per million tokens, overriding the built-in table.
 ``[plugins.NAME]``
     free-form settings of a plugin.
+``[runs]``
+    the run log (:mod:`llmspell.runlog`): ``record`` (true), ``keep`` (the newest runs kept,
+    200) and ``max_age_days`` (older runs are dropped; no limit by default).
 
 Secrets never live in the file: a provider's key is named by ``api_key_env`` (an environment
 variable); an ``api_key`` key is refused. Every malformed value raises ``config_error`` naming the
@@ -38,7 +41,11 @@ from llmspell.errors import LlmspellError, did_you_mean
 
 CONFIG_ENV = "LLMSPELL_CONFIG"
 FILE_NAME = "llmspell.toml"
-TOP_LEVEL_KEYS = ("default_model", "providers", "prices", "plugins")
+TOP_LEVEL_KEYS = ("default_model", "providers", "prices", "plugins", "runs")
+#: Keys of the ``[runs]`` table.
+RUNS_KEYS = ("record", "keep", "max_age_days")
+#: How many recorded runs ``[runs] keep`` keeps by default.
+DEFAULT_KEEP_RUNS = 200
 #: Keys that would hold a secret; the file must name an environment variable instead.
 SECRET_KEYS = ("api_key", "key", "token", "secret", "password")
 
@@ -119,6 +126,30 @@ class Table:
 
 
 @attrs.define(frozen=True)
+class RunSettings:
+    """The ``[runs]`` table: whether runs are recorded into ``.llmspell/runs.db``, and the
+    retention applied after each recorded run (the newest ``keep`` runs, none older than
+    ``max_age_days``; ``None``: no limit)."""
+
+    record: bool = True
+    keep: int | None = DEFAULT_KEEP_RUNS
+    max_age_days: float | None = None
+
+    @classmethod
+    def from_table(cls, table: Table) -> RunSettings:
+        """The settings of a ``[runs]`` table; ``config_error`` naming the key for a bad one."""
+        table.check_keys(RUNS_KEYS)
+        keep = table.get("keep", int, DEFAULT_KEEP_RUNS)
+        if keep < 1:
+            raise table.error("keep", f"must be an integer of at least 1, got {keep!r}")
+        return cls(
+            record=table.get("record", bool, True),
+            keep=keep,
+            max_age_days=table.positive("max_age_days", None),
+        )
+
+
+@attrs.define(frozen=True)
 class Config:
     """The merged configuration; empty (every default) when no file exists."""
 
@@ -127,6 +158,13 @@ class Config:
     prices: Mapping[str, Table] = attrs.field(factory=dict)
     plugins: Mapping[str, Table] = attrs.field(factory=dict)
     sources: tuple[Path, ...] = ()
+    #: the ``[runs]`` table (checked when the file is read; see :attr:`run_settings`)
+    runs: Table = attrs.field(factory=lambda: Table("runs"))
+
+    @property
+    def run_settings(self) -> RunSettings:
+        """The ``[runs]`` settings (defaults for keys no file sets)."""
+        return RunSettings.from_table(self.runs)
 
     def provider(self, name: str) -> Table:
         """The ``[providers.NAME]`` table (empty when the file has none)."""
@@ -174,6 +212,8 @@ class Config:
             merge(self.prices, other.prices),
             merge(self.plugins, other.plugins),
             self.sources + other.sources,
+            Table("runs", {**self.runs.data, **other.runs.data}, other.runs.source
+                  if other.runs.data else self.runs.source),
         )
 
 
@@ -238,4 +278,10 @@ def parse(data: Mapping[str, Any], source: Path | None = None) -> Config:
     providers = tables("providers")
     for table in providers.values():
         table.check_keys(tuple(table.data))  # only the secret check; plugins check the rest
-    return Config(tuple(model), providers, prices, tables("plugins"), (source,) if source else ())
+    runs = data.get("runs", {})
+    if not isinstance(runs, dict):
+        raise root.error("runs", f"must be a table, got {runs!r}")
+    runs_table = Table("runs", runs, source)
+    RunSettings.from_table(runs_table)
+    return Config(tuple(model), providers, prices, tables("plugins"), (source,) if source else (),
+                  runs_table)

@@ -8,6 +8,7 @@ wall-time limit) cancels everything in flight.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import inspect
 import os
@@ -19,20 +20,37 @@ from typing import Any
 import attrs
 import trio
 
+from llmspell.artifacts import Artifact, ArtifactInfo, ArtifactStore
 from llmspell.errors import LlmspellError
 from llmspell.events import Event, EventBus
 from llmspell.kernel import Kernel
 from llmspell.lifecycle import Cancel, HookContext, HookDispatcher, HookPoint
 from llmspell.messages import Message, Result, ToolCall, Usage
+from llmspell.operations import OPERATION
 from llmspell.providers import ChatRequest, ChatResponse, ModelSpec, StreamChunk, model_chain
 from llmspell.security import SecurityPolicy
 from llmspell.state import MemoryBackend, StateBackend, scope_text
+from llmspell.state.scopes import SCOPE_NAME_RE
 from llmspell.tools import Tool, ToolContext
 
 #: ``approver(tool, args) -> bool``: asked before a tool that needs approval runs.
 Approver = Callable[[Tool, dict[str, Any]], Awaitable[bool]]
 
 DEFAULT_SCOPE = "global"
+
+#: Called with every :class:`SpellRun` opened in this context, right after it is made (before
+#: the ``spell_start`` hooks and ``spell.started``): how a run recorder
+#: (:meth:`llmspell.runlog.RunLog.record`) or a replay attaches to a run it does not open.
+RUN_OBSERVERS: contextvars.ContextVar[tuple[Callable[[SpellRun], None], ...]] = (
+    contextvars.ContextVar("llmspell_run_observers", default=())
+)
+#: ``recorder(model, request, outcome, chunks)``: told every provider reply (a
+#: :class:`ChatResponse`) or failure (an :class:`LlmspellError`) of a run, with the request as the
+#: hooks passed it on, and for streams the text pieces delivered (see :mod:`llmspell.runlog`).
+ReplyRecorder = Callable[
+    [str, ChatRequest, ChatResponse | LlmspellError, tuple[str, ...] | None], None
+]
+
 #: Failures after which a fallback chain moves on to its next model.
 FALLBACK_CODES = frozenset({"provider_error", "not_found", "config_error"})
 
@@ -67,6 +85,16 @@ class SpellRun:
     #: (the conformance suite compares these traces across engines)
     trace: list[tuple[str, list[Any]]] | None = None
     agents: dict[str, Any] = attrs.field(factory=dict)
+    #: whether :data:`llmspell.operations.OPERATION` is kept up to date in this run (a run
+    #: recorder switches it on; off, operations cost nothing measurable for it)
+    track_operations: bool = False
+    #: told every raw provider reply (inside the ``llm_call`` hooks); see :data:`ReplyRecorder`
+    reply_recorder: ReplyRecorder | None = None
+    #: when set, answers every model call instead of the provider: ``replay.provider(run,
+    #: model)`` is a provider for that model string (see :mod:`llmspell.replay`)
+    replay: Any = None
+    #: where ``artifact_*`` keep artifacts (a private in-memory store unless ``open`` got one)
+    artifacts: ArtifactStore = attrs.field(factory=ArtifactStore)
     _nursery: trio.Nursery | None = attrs.field(default=None, alias="_nursery")
     _calls: int = attrs.field(default=0, alias="_calls")
 
@@ -82,11 +110,21 @@ class SpellRun:
         store: StateBackend | None = None,
         approver: Approver | None = None,
         session: str | None = None,
+        artifacts: ArtifactStore | None = None,
     ) -> AsyncIterator[SpellRun]:
         """Open a run: ``spell_start`` hooks (which may change ``args`` or cancel), a nursery,
         the wall-time limit of ``policy.limits``; on exit, wait for spawned tasks, then
-        ``spell_end`` hooks. ``store`` defaults to an in-memory backend."""
+        ``spell_end`` hooks. ``store`` defaults to an in-memory backend, ``artifacts`` to an
+        in-memory :class:`~llmspell.artifacts.ArtifactStore`."""
         policy = policy or _default_policy()
+        if session is not None and (
+            not isinstance(session, str) or SCOPE_NAME_RE.fullmatch(session) is None
+        ):
+            raise LlmspellError(
+                "invalid_value",
+                f"session name must be 1-128 characters of A-Z a-z 0-9 _ . -, got {session!r}",
+                {"session": session if isinstance(session, str) else repr(session)},
+            )
         hooks = kernel.hooks.child()
         hooks.max_retries = policy.max_hook_retries
         run = cls(
@@ -99,8 +137,11 @@ class SpellRun:
             args=args if args is not None else {},
             approver=approver,
             session=session,
+            artifacts=artifacts if artifacts is not None else ArtifactStore(),
         )
         hooks.run = run
+        for observe in RUN_OBSERVERS.get():
+            observe(run)
         ctx = HookContext(HookPoint.SPELL_START, "spell", name, run.args, run_id=run.run_id)
         action = await hooks.call(HookPoint.SPELL_START, ctx)
         if isinstance(action, Cancel):
@@ -172,11 +213,18 @@ class SpellRun:
         """Publish an event through the ``event_emit`` hooks (which may modify its data, skip it
         or cancel it)."""
 
+        if not self.hooks.has_hooks("event_emit", on_error=False):
+            # no hook can change the event: publish it directly; only a failure (an invalid
+            # topic, which publishes nothing) takes the hooked path, for on_error hooks to see
+            try:
+                return await self.events.publish(topic, data, source=self.run_id)
+            except LlmspellError:
+                if not self.hooks.has_hooks("event_emit"):
+                    raise
+
         async def publish(value: Any) -> Event:
             return await self.events.publish(topic, value, source=self.run_id)
 
-        if not self.hooks.has_hooks("event_emit"):
-            return await self.events.publish(topic, data, source=self.run_id)
         ctx = HookContext(
             HookPoint.BEFORE_EVENT_EMIT, "event_emit", topic, data, run_id=self.run_id
         )
@@ -186,8 +234,21 @@ class SpellRun:
     # --- state ---------------------------------------------------------------------------------
 
     def _backend(self, scope: str) -> tuple[StateBackend, str]:
+        if scope == "session":
+            scope = self._session_scope()
         text = scope_text(scope)
         return (self.spell_state if text == "spell" else self.store), text
+
+    def _session_scope(self) -> str:
+        """``session:<id>`` of this run's session: what the bare scope ``session`` means."""
+        if self.session is None:
+            raise LlmspellError(
+                "invalid_value",
+                f"state scope 'session' needs a session, and run {self.run_id} has none",
+                {"scope": "session"},
+                hint="run the spell with --session NAME, or name one: 'session:<id>'",
+            )
+        return f"session:{self.session}"
 
     async def state_get(self, key: str, scope: str = DEFAULT_SCOPE, default: Any = None) -> Any:
         backend, scope = self._backend(scope)
@@ -239,6 +300,34 @@ class SpellRun:
             await self.emit("state.changed", {"scope": scope, "key": key, "op": op})
         return out
 
+    # --- artifacts -----------------------------------------------------------------------------
+
+    async def artifact_save(
+        self, name: str, content: str | bytes, *, media_type: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> ArtifactInfo:
+        """Save the next version of artifact ``name`` (see :meth:`ArtifactStore.save`), marked
+        with this run's id and session; then emit ``artifact.saved`` with ``{name, version,
+        media_type, size}``."""
+        info = await self.artifacts.save(
+            name, content, media_type=media_type, metadata=metadata, run_id=self.run_id,
+            session=self.session,
+        )
+        await self.emit("artifact.saved", {"name": info.name, "version": info.version,
+                                           "media_type": info.media_type, "size": info.size})
+        return info
+
+    async def artifact_load(self, name: str, version: int | None = None) -> Artifact:
+        """Version ``version`` of artifact ``name`` (default: the latest)."""
+        return await self.artifacts.load(name, version)
+
+    async def artifact_list(
+        self, prefix: str | None = None, *, run_id: str | None = None,
+        all_versions: bool = False,
+    ) -> list[ArtifactInfo]:
+        """The latest version of each artifact (see :meth:`ArtifactStore.list`)."""
+        return await self.artifacts.list(prefix, run_id=run_id, all_versions=all_versions)
+
     # --- tools ---------------------------------------------------------------------------------
 
     async def call_tool(
@@ -270,15 +359,25 @@ class SpellRun:
                     {"tool": the_tool.name, "type": type(exc).__name__},
                 ) from exc
 
-        await self.emit("tool.started", {"tool": tool.name, "call_id": call_id})
+        opened = await self.emit("tool.started", {"tool": tool.name, "call_id": call_id})
+        token = (
+            OPERATION.set(opened.seq)
+            if self.track_operations and type(opened) is Event else None
+        )
         try:
-            out = await self.hooks.guard("tool_call", tool.name, args, invoke, run_id=self.run_id)
-        except LlmspellError as err:
-            await self.emit(
-                "tool.failed", {"tool": tool.name, "call_id": call_id, "error": err.to_dict()}
-            )
-            raise
-        await self.emit("tool.finished", {"tool": tool.name, "call_id": call_id})
+            try:
+                out = await self.hooks.guard(
+                    "tool_call", tool.name, args, invoke, run_id=self.run_id
+                )
+            except LlmspellError as err:
+                await self.emit(
+                    "tool.failed", {"tool": tool.name, "call_id": call_id, "error": err.to_dict()}
+                )
+                raise
+            await self.emit("tool.finished", {"tool": tool.name, "call_id": call_id})
+        finally:
+            if token is not None:
+                OPERATION.reset(token)
         return out
 
     async def _approve(self, tool: Tool, args: dict[str, Any]) -> None:
@@ -334,14 +433,26 @@ class SpellRun:
 
         async def one(name: str) -> ChatResponse:
             provider, model_name = self.kernel.providers.resolve(name)
+            if self.replay is not None:
+                # a replay: its stand-in answers; the real provider is still looked up, so
+                # a missing one fails as it did
+                provider = self.replay.provider(self, name)
 
             async def call(req: ChatRequest) -> ChatResponse:
                 try:
-                    return await provider.chat(attrs.evolve(req, model=model_name))
-                except LlmspellError:
+                    response = await provider.chat(attrs.evolve(req, model=model_name))
+                except LlmspellError as err:
+                    if self.reply_recorder is not None:
+                        self.reply_recorder(name, req, err, None)
                     raise
                 except Exception as exc:
-                    raise _provider_failure(name, exc) from exc
+                    failure = _provider_failure(name, exc)
+                    if self.reply_recorder is not None:
+                        self.reply_recorder(name, req, failure, None)
+                    raise failure from exc
+                if self.reply_recorder is not None:
+                    self.reply_recorder(name, req, response, None)
+                return response
 
             return await self._llm_guard(name, request, call)
 
@@ -361,6 +472,8 @@ class SpellRun:
         async def one(name: str) -> ChatResponse:
             nonlocal delivered
             provider, model_name = self.kernel.providers.resolve(name)
+            if self.replay is not None:  # a replay: its stand-in answers (see llm_call)
+                provider = self.replay.provider(self, name)
 
             async def call(req: ChatRequest) -> ChatResponse:
                 nonlocal delivered
@@ -374,10 +487,15 @@ class SpellRun:
                             chunk = await chunks.__anext__()
                         except StopAsyncIteration:
                             break
-                        except LlmspellError:
+                        except LlmspellError as err:
+                            if self.reply_recorder is not None:
+                                self.reply_recorder(name, req, err, tuple(text))
                             raise
                         except Exception as exc:
-                            raise _provider_failure(name, exc) from exc
+                            failure = _provider_failure(name, exc)
+                            if self.reply_recorder is not None:
+                                self.reply_recorder(name, req, failure, tuple(text))
+                            raise failure from exc
                         text.append(chunk.text)
                         calls.extend(chunk.tool_calls)
                         usage = chunk.usage or usage
@@ -392,7 +510,10 @@ class SpellRun:
                         with trio.CancelScope(shield=True):
                             await close()
                 message = Message("assistant", "".join(text), tool_calls=tuple(calls))
-                return ChatResponse(message, usage, finish, model_name)
+                response = ChatResponse(message, usage, finish, model_name)
+                if self.reply_recorder is not None:
+                    self.reply_recorder(name, req, response, tuple(text))
+                return response
 
             return await self._llm_guard(name, request, call, stream=True)
 
@@ -431,22 +552,32 @@ class SpellRun:
         reply is streamed to a consumer (a hook's ``Skip`` result reaches it as one response,
         no chunks)."""
         started = time.monotonic()
-        await self.emit("llm.request", {"model": model, "messages": len(request.messages)})
-        ctx = HookContext(
-            HookPoint.BEFORE_LLM_CALL, "llm_call", model, request, run_id=self.run_id,
-            metadata={"stream": stream},
+        opened = await self.emit(
+            "llm.request", {"model": model, "messages": len(request.messages)}
         )
-        response: ChatResponse = await self.hooks.guard(
-            "llm_call", model, request, call, run_id=self.run_id, ctx=ctx
+        token = (
+            OPERATION.set(opened.seq)
+            if self.track_operations and type(opened) is Event else None
         )
-        await self.emit(
-            "llm.response",
-            {
-                "model": model,
-                "usage": response.usage.to_dict(),
-                "seconds": round(time.monotonic() - started, 6),
-            },
-        )
+        try:
+            ctx = HookContext(
+                HookPoint.BEFORE_LLM_CALL, "llm_call", model, request, run_id=self.run_id,
+                metadata={"stream": stream},
+            )
+            response: ChatResponse = await self.hooks.guard(
+                "llm_call", model, request, call, run_id=self.run_id, ctx=ctx
+            )
+            await self.emit(
+                "llm.response",
+                {
+                    "model": model,
+                    "usage": response.usage.to_dict(),
+                    "seconds": round(time.monotonic() - started, 6),
+                },
+            )
+        finally:
+            if token is not None:
+                OPERATION.reset(token)
         return response
 
     # --- agents --------------------------------------------------------------------------------
@@ -467,9 +598,19 @@ class SpellRun:
                 return agent.stream(value, self, on_text)
             return agent.run(value, self)
 
-        await self.emit(f"{kind}.started", {kind: agent.name})
-        result: Result = await self.hooks.guard(kind, agent.name, input, go, run_id=self.run_id)
-        await self.emit(f"{kind}.finished", {kind: agent.name})
+        opened = await self.emit(f"{kind}.started", {kind: agent.name})
+        token = (
+            OPERATION.set(opened.seq)
+            if self.track_operations and type(opened) is Event else None
+        )
+        try:
+            result: Result = await self.hooks.guard(
+                kind, agent.name, input, go, run_id=self.run_id
+            )
+            await self.emit(f"{kind}.finished", {kind: agent.name})
+        finally:
+            if token is not None:
+                OPERATION.reset(token)
         return result
 
 

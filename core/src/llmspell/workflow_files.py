@@ -24,6 +24,7 @@ from typing import Any
 import attrs
 
 from llmspell.agents import LLMAgent, agent_tool
+from llmspell.artifacts import ArtifactStore, default_artifacts_path
 from llmspell.errors import LlmspellError, did_you_mean
 from llmspell.kernel import Kernel
 from llmspell.runtime import Approver, SpellRun
@@ -34,6 +35,8 @@ from llmspell.tools import Tool
 from llmspell.workflow_specs import KINDS, build_workflow
 from llmspell.workflows import Workflow
 
+#: The engine name under which runs of workflow files are recorded (:mod:`llmspell.runlog`).
+WORKFLOW_ENGINE = "workflow"
 TOML_SUFFIXES = (".toml",)
 YAML_SUFFIXES = (".yaml", ".yml")
 FILE_KEYS = ("kind", "agents")
@@ -44,6 +47,11 @@ AGENT_KEYS = ("name", "model", "instructions", "description", "tools", "output_s
 def read_workflow_file(path: Path) -> Any:
     """The data of a TOML or YAML workflow file; ``not_found`` or ``config_error`` naming the
     file (and the line, for syntax errors)."""
+    return parse_workflow_text(path, read_workflow_text(path))
+
+
+def read_workflow_text(path: Path) -> str:
+    """The text of a workflow file; ``not_found`` or ``config_error`` naming the file."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -52,6 +60,12 @@ def read_workflow_file(path: Path) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise LlmspellError("config_error", f"cannot read workflow file {str(path)!r}: {exc}",
                             {"file": str(path)}) from None
+    return text
+
+
+def parse_workflow_text(path: Path, text: str) -> Any:
+    """The data of ``text``, the text of a workflow file named ``path`` (TOML or YAML by its
+    suffix); ``config_error`` naming the file (and the line, for syntax errors)."""
     if path.suffix.lower() in TOML_SUFFIXES:
         try:
             return tomllib.loads(text)
@@ -226,17 +240,32 @@ async def run_workflow_file(
     """Load the workflow file at ``path`` and run it in a new :class:`SpellRun` (named after
     the file, with ``args`` as the run's arguments and :func:`workflow_input` as the input);
     returns :func:`output_value` of its result. The file is checked before the run opens; the
-    state is the SQLite store of ``project`` (in memory without one); ``approver`` is asked
-    before tools that need approval run."""
-    flow = load_workflow(kernel, path)
+    state and artifacts are the SQLite stores of ``project`` (in memory without one);
+    ``approver`` is asked before tools that need approval run. With a ``project``, the run is
+    recorded in its run log (:func:`llmspell.runlog.recording`)."""
+    from llmspell.runlog import recording
+
+    text = read_workflow_text(path)
+    async with recording(kernel, project, source=text, engine=WORKFLOW_ENGINE, name=str(path),
+                         args=args):
+        return await _run_workflow_file(kernel, path, text, args, policy, project, approver)
+
+
+async def _run_workflow_file(
+    kernel: Kernel, path: Path, text: str, args: dict[str, Any], policy: SecurityPolicy,
+    project: Path | None, approver: Approver | None,
+) -> Any:
+    flow = load_workflow(kernel, path, parse_workflow_text(path, text))
     store: StateBackend = (
         SqliteBackend(default_state_path(project)) if project is not None else MemoryBackend()
     )
+    artifacts = ArtifactStore(default_artifacts_path(project) if project is not None else None)
     try:
         async with SpellRun.open(kernel, name=str(path), args=args, policy=policy,
-                                 store=store, approver=approver) as run:
+                                 store=store, approver=approver, artifacts=artifacts) as run:
             result = await run.run_agent(flow, workflow_input(run.args))
             run.result = output_value(result)
         return run.result
     finally:
         await store.aclose()
+        await artifacts.aclose()

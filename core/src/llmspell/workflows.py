@@ -31,6 +31,7 @@ from llmspell.conditions import Condition
 from llmspell.errors import LlmspellError
 from llmspell.lifecycle import HookContext, HookPoint
 from llmspell.messages import Result, Usage
+from llmspell.operations import enter_operation, exit_operation
 from llmspell.registry import check_name
 from llmspell.tools import Tool
 
@@ -167,37 +168,44 @@ class Workflow(abc.ABC):
         attempt = 0
         while True:
             attempt += 1
-            await run.emit("workflow.step.started", {**base, "attempt": attempt})
-            ctx = HookContext(
-                HookPoint.BEFORE_WORKFLOW_STEP, "workflow_step", label, input, run_id=run.run_id,
-                metadata={"attempt": attempt, **base},
+            token = enter_operation(
+                run, await run.emit("workflow.step.started", {**base, "attempt": attempt})
             )
             try:
-                output = await run.hooks.guard(
-                    "workflow_step", label, input, self._operation(step, run), ctx=ctx
+                ctx = HookContext(
+                    HookPoint.BEFORE_WORKFLOW_STEP, "workflow_step", label, input,
+                    run_id=run.run_id, metadata={"attempt": attempt, **base},
                 )
-            except LlmspellError as err:
-                if retry is not None and attempt < attempts and retry.retries(err):
-                    delay = retry.delay(attempt)
-                    await run.emit(
-                        "workflow.step.retrying",
-                        {**base, "attempt": attempt, "delay": delay, "error": err.to_dict()},
+                try:
+                    output = await run.hooks.guard(
+                        "workflow_step", label, input, self._operation(step, run), ctx=ctx
                     )
-                    await trio.sleep(delay)
-                    continue
-                if retry is not None:
-                    if "attempts" in err.details and err.details["attempts"] != attempt:
-                        err.details.setdefault("cause_attempts", err.details["attempts"])
-                    err.details["attempts"] = attempt
-                await run.emit(
-                    "workflow.step.failed",
-                    {**base, "attempt": attempt, "error": err.to_dict(), "on_error": policy},
-                )
-                if policy == "continue":
-                    return {"error": err.to_dict()}
-                raise
-            await run.emit("workflow.step.finished", {**base, "attempt": attempt})
-            return output
+                except LlmspellError as err:
+                    if retry is not None and attempt < attempts and retry.retries(err):
+                        delay = retry.delay(attempt)
+                        await run.emit(
+                            "workflow.step.retrying",
+                            {**base, "attempt": attempt, "delay": delay, "error": err.to_dict()},
+                        )
+                        exit_operation(token)
+                        token = None
+                        await trio.sleep(delay)
+                        continue
+                    if retry is not None:
+                        if "attempts" in err.details and err.details["attempts"] != attempt:
+                            err.details.setdefault("cause_attempts", err.details["attempts"])
+                        err.details["attempts"] = attempt
+                    await run.emit(
+                        "workflow.step.failed",
+                        {**base, "attempt": attempt, "error": err.to_dict(), "on_error": policy},
+                    )
+                    if policy == "continue":
+                        return {"error": err.to_dict()}
+                    raise
+                await run.emit("workflow.step.finished", {**base, "attempt": attempt})
+                return output
+            finally:
+                exit_operation(token)
 
     def _operation(self, step: Step, run: SpellRun) -> Callable[[Any], Awaitable[Any]]:
         target = step.target

@@ -670,6 +670,19 @@
     },
   });
 
+  // options may be camelCase (mediaType, allVersions, runId, currentRun)
+  const Artifact = freeze({
+    save(name, content, opts) {
+      return request("artifact.save", [name, content, snakeKeys(opts)], Artifact.save);
+    },
+    load(name, opts) {
+      return request("artifact.load", [name, snakeKeys(opts)], Artifact.load);
+    },
+    list(opts) {
+      return request("artifact.list", [snakeKeys(opts)], Artifact.list);
+    },
+  });
+
   const Event = freeze({
     emit(topic, data) {
       return request("event.emit", [topic, data], Event.emit);
@@ -724,7 +737,9 @@
     writable: true, configurable: true,
   });
 
-  const globals = { Tool, Agent, Workflow, State, Event, Hook, Task, Log, print, console };
+  const globals = {
+    Tool, Agent, Workflow, State, Artifact, Event, Hook, Task, Log, print, console,
+  };
   for (const name of Object.keys(globals)) {
     defineProperty(G, name, { value: globals[name], writable: true, configurable: true });
   }

@@ -372,6 +372,11 @@ return function(config)
   function State.delete(key, scope) return request("state.delete", key, scope) end
   function State.keys(scope) return request("state.keys", scope) end
 
+  local Artifact = {}
+  function Artifact.save(name, content, opts) return request("artifact.save", name, content, opts) end
+  function Artifact.load(name, opts) return request("artifact.load", name, opts) end
+  function Artifact.list(opts) return request("artifact.list", opts) end
+
   local Event = {}
   function Event.emit(topic, data) return request("event.emit", topic, data) end
   function Event.on(pattern, fn)
@@ -488,6 +493,7 @@ return function(config)
   env.print = print_
   env.JSON, env.Tool, env.Agent, env.Workflow, env.State = JSON, Tool, Agent, Workflow, State
   env.Event, env.Hook, env.Task, env.Log = Event, Hook, Task, Log
+  env.Artifact = Artifact
   env._G = env
 
   -- --------------------------------------------------------------- driver -------------------

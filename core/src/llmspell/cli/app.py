@@ -28,9 +28,11 @@ LAZY_COMMANDS = {
     "providers": "llmspell.cli.providers_cmd:providers",
     "tools": "llmspell.cli.tools_cmd:tools",
     "state": "llmspell.cli.state_cmd:state",
+    "artifacts": "llmspell.cli.artifacts_cmd:artifacts",
     "install": "llmspell.cli.install_cmd:install",
     "uninstall": "llmspell.cli.install_cmd:uninstall",
     "api": "llmspell.cli.api_cmd:api",
+    "runs": "llmspell.cli.runs_cmd:runs",
 }
 
 

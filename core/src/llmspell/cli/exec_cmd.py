@@ -10,12 +10,14 @@ from typing import Any
 import click
 import trio
 
+from llmspell.artifacts import ArtifactStore, default_artifacts_path
 from llmspell.cli.app import CliState, fail, run_async
 from llmspell.cli.approval import terminal_approver
 from llmspell.cli.options import policy_options
 from llmspell.cli.run_cmd import parse_spell_args, print_result
 from llmspell.errors import LlmspellError
 from llmspell.project import data_dir, project_dir
+from llmspell.runlog import recording
 from llmspell.runtime import SpellRun
 from llmspell.scripting.session import ScriptSession
 from llmspell.security import SecurityPolicy
@@ -48,16 +50,22 @@ def exec_(
     name = "<exec>"
 
     async def go() -> Any:
-        store = SqliteBackend(default_state_path(project_dir(project)))
+        folder = project_dir(project)
+        store = SqliteBackend(default_state_path(folder))
+        artifacts = ArtifactStore(default_artifacts_path(folder))
+        args = parse_spell_args(spell_args)
         try:
-            async with SpellRun.open(
-                state.kernel, name=name, args=parse_spell_args(spell_args), policy=policy,
-                store=store, approver=terminal_approver,
-            ) as run:
-                run.result = await engine.run(source, name, run)
+            async with recording(state.kernel, folder, source=source, engine=engine_name,
+                                 name=name, args=args):
+                async with SpellRun.open(
+                    state.kernel, name=name, args=args, policy=policy,
+                    store=store, approver=terminal_approver, artifacts=artifacts,
+                ) as run:
+                    run.result = await engine.run(source, name, run)
             return run.result
         finally:
             await store.aclose()
+            await artifacts.aclose()
 
     print_result(run_async(go))
 
@@ -109,10 +117,11 @@ def repl(
 
     async def go() -> None:
         store = SqliteBackend(default_state_path(folder))
+        artifacts = ArtifactStore(default_artifacts_path(folder))
         try:
             async with SpellRun.open(
                 state.kernel, name="<repl>", policy=policy, store=store,
-                approver=terminal_approver,
+                approver=terminal_approver, artifacts=artifacts,
             ) as run:
                 session = ScriptSession(run, "<repl>")
                 repl_session = engine.repl(session)
@@ -124,6 +133,7 @@ def repl(
                     session.close()
         finally:
             await store.aclose()
+            await artifacts.aclose()
             if readline is not None:
                 os.makedirs(history.parent, exist_ok=True)
                 readline.write_history_file(history)

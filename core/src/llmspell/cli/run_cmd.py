@@ -8,12 +8,14 @@ from typing import Any
 
 import click
 
+from llmspell.artifacts import ArtifactStore, default_artifacts_path
 from llmspell.cli.app import CliState, run_async
 from llmspell.cli.approval import terminal_approver
 from llmspell.cli.options import policy_options
 from llmspell.engines import engine_for
 from llmspell.errors import LlmspellError
 from llmspell.project import project_dir
+from llmspell.runlog import recording
 from llmspell.runtime import SpellRun
 from llmspell.security import SecurityPolicy
 from llmspell.state import SqliteBackend, default_state_path
@@ -79,15 +81,20 @@ async def run_spell(
                             {"path": str(path)}) from None
     engine = engine_for(state.kernel.engines, path, name=engine_name)
     store = SqliteBackend(default_state_path(project))
+    artifacts = ArtifactStore(default_artifacts_path(project))
+    args = parse_spell_args(argv)
     try:
-        async with SpellRun.open(
-            state.kernel, name=str(path), args=parse_spell_args(argv), policy=policy, store=store,
-            approver=terminal_approver,
-        ) as run:
-            run.result = await engine.run(source, str(path), run)
+        async with recording(state.kernel, project, source=source, engine=engine.name,
+                             name=str(path), args=args):
+            async with SpellRun.open(
+                state.kernel, name=str(path), args=args, policy=policy, store=store,
+                approver=terminal_approver, artifacts=artifacts,
+            ) as run:
+                run.result = await engine.run(source, str(path), run)
         return run.result
     finally:
         await store.aclose()
+        await artifacts.aclose()
 
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
@@ -96,18 +103,29 @@ async def run_spell(
 @click.option("--engine", "engine_name", help="Engine to use instead of the one the file "
               "extension names.")
 @click.option("--project", type=click.Path(path_type=Path), help="Project directory (state).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress and no summary on stderr.")
+@click.option("--json", "json_output", is_flag=True, help="Print one JSON document {run_id, "
+              "status, result, error, usage} on stdout; the spell's print lines go to stderr.")
+@click.option("--progress/--no-progress", default=None, help="Show progress on stderr, or not "
+              "(default: when stderr is a terminal and not --json).")
 @policy_options
 @click.pass_obj
 def run(
     state: CliState, spell: Path, spell_args: tuple[str, ...], engine_name: str | None,
-    project: Path | None, policy: SecurityPolicy,
+    project: Path | None, policy: SecurityPolicy, quiet: bool, json_output: bool,
+    progress: bool | None,
 ) -> None:
     """Run SPELL (a .lua or .js file, or a .toml/.yaml workflow file). Arguments after SPELL
     (or after --) reach the spell as ``args``: ``--name value`` pairs, flags and positionals
     (in ``args._``); a workflow file's input is ``--input`` or the positionals."""
     if spell_args and spell_args[0] == "--":
         spell_args = spell_args[1:]
-    result = run_async(
-        lambda: run_spell(state, spell, spell_args, engine_name, policy, project_dir(project))
+    from llmspell.cli.progress import run_with_output
+
+    run_with_output(
+        state,
+        lambda: run_async(
+            lambda: run_spell(state, spell, spell_args, engine_name, policy, project_dir(project))
+        ),
+        print_result, quiet=quiet, json_output=json_output, progress=progress,
     )
-    print_result(result)

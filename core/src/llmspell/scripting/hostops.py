@@ -394,6 +394,111 @@ async def state_keys(session: ScriptSession, scope: Any) -> Any:
     return await session.run.state_keys(scope or "global")
 
 
+# --- Artifact ---------------------------------------------------------------------------------
+# Content crosses as text: UTF-8 text as it is, bytes as base64 (``encoding``).
+
+#: base64 text longer than this is decoded/encoded in a worker thread
+_THREAD_CHARS = 1 << 20
+
+
+def _artifact_opts(value: Any, known: tuple[str, ...], op: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise LlmspellError(
+            "invalid_value", f"{op}: options must be an object/table, got {describe(value)}",
+            {"argument": "opts"},
+        )
+    from llmspell.errors import did_you_mean
+
+    for key in value:
+        if key not in known:
+            raise LlmspellError(
+                "invalid_value", f"{op}: unknown option {key!r}{did_you_mean(key, known)}",
+                {"argument": key, "known": list(known)},
+            )
+    return value
+
+
+async def _in_thread_if_big(size: int, fn: Callable[[], Any]) -> Any:
+    if size <= _THREAD_CHARS:
+        return fn()
+    import trio
+
+    return await trio.to_thread.run_sync(fn)
+
+
+@op("artifact.save", "name:string", "content:string", "opts?:object")
+async def artifact_save(session: ScriptSession, name: Any, content: Any, opts: Any) -> Any:
+    """Save the next version of artifact ``name``; ``opts``: ``media_type`` (default
+    ``text/plain``, or ``application/octet-stream`` for base64), ``encoding`` (``"text"`` or
+    ``"base64"``), ``metadata`` (an object). Returns ``{name, version, media_type, size,
+    sha256, created_at, run_id, session, metadata}``."""
+    from llmspell.artifacts import check_name
+
+    opts = _artifact_opts(opts, ("media_type", "encoding", "metadata"), "Artifact.save")
+    name = check_name(name)
+    if not isinstance(content, str):
+        raise LlmspellError(
+            "invalid_value", f"Artifact.save: content must be a string (text, or base64 with "
+            f"encoding = \"base64\"), got {describe(content)}", {"argument": "content"},
+        )
+    encoding = opts.get("encoding") or "text"
+    data: str | bytes = content
+    if encoding == "base64":
+        import base64
+        import binascii
+
+        def decode() -> bytes:
+            try:
+                return base64.b64decode("".join(content.split()), validate=True)
+            except (binascii.Error, ValueError) as exc:
+                raise LlmspellError(
+                    "invalid_value", f"Artifact.save: content of {name!r} is not base64: {exc}",
+                    {"argument": "content", "name": name},
+                ) from None
+
+        data = await _in_thread_if_big(len(content), decode)
+    elif encoding != "text":
+        raise LlmspellError(
+            "invalid_value", f"Artifact.save: encoding must be 'text' or 'base64', got "
+            f"{encoding!r}", {"argument": "encoding"},
+        )
+    info = await session.run.artifact_save(
+        name, data, media_type=opts.get("media_type"), metadata=opts.get("metadata")
+    )
+    return info.to_dict()
+
+
+@op("artifact.load", "name:string", "opts?:any")
+async def artifact_load(session: ScriptSession, name: Any, opts: Any) -> Any:
+    """Load artifact ``name`` (``opts``: ``{version}`` or a version number; default the
+    latest); returns its description plus ``content`` and ``encoding`` (``"text"``, or
+    ``"base64"`` for bytes that are not text)."""
+    from llmspell.artifacts import check_version
+
+    if isinstance(opts, int | float) and not isinstance(opts, bool):
+        opts = {"version": opts}
+    opts = _artifact_opts(opts, ("version",), "Artifact.load")
+    artifact = await session.run.artifact_load(name, check_version(opts.get("version")))
+    return await _in_thread_if_big(artifact.size, artifact.to_dict)
+
+
+@op("artifact.list", "opts?:object")
+async def artifact_list(session: ScriptSession, opts: Any) -> Any:
+    """Describe the latest version of every artifact, sorted by name; ``opts``: ``prefix``,
+    ``all_versions`` (every version), ``run_id`` or ``current_run`` (only what that run, or
+    this one, saved)."""
+    opts = _artifact_opts(
+        opts, ("prefix", "all_versions", "run_id", "current_run"), "Artifact.list"
+    )
+    run_id = session.run.run_id if opts.get("current_run") else opts.get("run_id")
+    infos = await session.run.artifact_list(
+        opts.get("prefix"), run_id=run_id, all_versions=bool(opts.get("all_versions"))
+    )
+    return [info.to_dict() for info in infos]
+
+
 # --- Event ------------------------------------------------------------------------------------
 
 

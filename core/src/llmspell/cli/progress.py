@@ -1,0 +1,982 @@
+"""Progress of ``llmspell run``: what is running now, tokens, cost and time, while a spell runs.
+
+A :class:`Tracker` is fed every event of the run through ``run.events.tap`` (a synchronous
+observer: it must be cheap and must never raise, so it swallows its own failures). It keeps the
+open *frames* -- workflows, workflow steps, agents, tool calls and model calls in flight -- as a
+tree, and the run's totals (model calls, tokens in/out, cost). A frame belongs to the trio task
+that opened it; an event is placed under the innermost open frame of its task or of the nearest
+ancestor task that has one, so parallel branches each get their own subtree.
+
+How it is shown (:func:`choose_mode`):
+
+* ``live``: stderr is a terminal. A rich live status on stderr (refreshed from rich's own thread
+  a few times a second) shows the open frames, the elapsed time, tokens and cost; it is
+  transient: when the run ends it disappears, leaving one summary line such as
+  ``done in 2.3 s · 3 llm calls · 1,234 tokens · $0.0012``. While it shows, ``sys.stderr`` (the
+  spell's ``Log`` lines) and -- when stdout is the same terminal -- ``sys.stdout`` (its
+  ``print`` lines) are written through the live display's console, so they scroll above the
+  status instead of being overwritten; when stdout is elsewhere (a pipe, a file) it is left
+  alone. The display stops while a tool's approval is asked on the terminal.
+* ``lines``: stderr is not an interactive terminal (a pipe, a file, CI, ``TERM=dumb``): plain
+  lines on stderr, written by a thread of their own so a slow reader never holds up the run;
+  the summary only for runs that called a model or took a second or more (a spell that does
+  neither adds nothing to stderr)::
+
+      [0.0s] workflow pipeline started
+      [0.0s] step pipeline/research started
+      [0.0s] agent researcher started
+      [1.2s] agent researcher finished (812 tokens, $0.0010)
+      [1.3s] tool web_search failed: ...
+      [3.4s] done in 3.4 s · 3 llm calls · 1,234 tokens · $0.0012
+
+* ``off``: nothing (``--quiet``, ``--json``, ``--no-progress``).
+
+What counts as noise (never a plain line; the live status shows some of it while it lasts):
+model requests and responses (their tokens and cost go into the totals), tool calls that
+succeed, streamed chunks, ``state.changed``, ``log.*`` (the ``Log`` line itself is printed),
+``agent.handoff`` (the next ``agent ... started`` line says it), ``spell.started`` and events of
+spells and plugins. Lines are written for workflows, steps and agents starting and finishing,
+and for every failure: a failed step, tool call, step attempt that will be retried, model that
+falls back to the next, and an agent or workflow that ended without its ``finished`` event.
+
+The kernel emits no event when an agent or workflow fails, nor when a model call fails without
+a fallback: such a frame is closed (and reported as failed) when an enclosing frame of its task
+closes, or when the run ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import io
+import json
+import os
+import queue
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, TextIO
+
+import click
+import trio
+
+from llmspell.errors import LlmspellError
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+    from rich.live import Live
+
+    from llmspell.cli.app import CliState
+    from llmspell.events import Event
+    from llmspell.lifecycle import HookContext
+    from llmspell.runtime import Approver
+    from llmspell.tools import Tool
+
+__all__ = [
+    "LineDisplay",
+    "LiveDisplay",
+    "Tracker",
+    "choose_mode",
+    "format_summary",
+    "run_with_output",
+]
+
+#: How often rich's thread redraws the live status (per second).
+REFRESH_PER_SECOND = 4
+#: Frame lines the live status shows at most (the rest are counted in one more line).
+MAX_FRAME_LINES = 10
+#: Priority of the ``spell_start`` hook that attaches the tracker: after every other hook.
+ATTACH_PRIORITY = -(10**9)
+#: Kinds of frames that get plain lines when they start and finish.
+ANNOUNCED = frozenset({"workflow", "step", "agent"})
+
+
+# --- formatting -------------------------------------------------------------------------------
+
+
+def format_seconds(seconds: float) -> str:
+    """``2.3 s``, ``1 min 05 s``."""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(int(seconds), 60)
+    return f"{minutes} min {rest:02d} s"
+
+
+def format_cost(cost: float) -> str:
+    """``$0.0012`` below a dollar, ``$1.23`` from one; ``<$0.0001`` for tiny non-zero costs."""
+    if 0 < cost < 0.00005:
+        return "<$0.0001"
+    return f"${cost:.4f}" if cost < 1 else f"${cost:,.2f}"
+
+
+def format_usage(llm_calls: int, tokens: int, cost: float | None, *, calls: bool = True) -> str:
+    """``3 llm calls · 1,234 tokens · $0.0012`` (cost only when known); empty without calls."""
+    if not llm_calls:
+        return ""
+    parts = [f"{llm_calls} llm call{'' if llm_calls == 1 else 's'}"] if calls else []
+    parts.append(f"{tokens:,} tokens")
+    if cost is not None:
+        parts.append(format_cost(cost))
+    return " · ".join(parts)
+
+
+def format_summary(status: str, seconds: float, llm_calls: int, tokens: int,
+                   cost: float | None) -> str:
+    """The one line a run leaves: ``done in 2.3 s · 3 llm calls · 1,234 tokens · $0.0012``
+    (``failed after ...``, ``interrupted after ...``)."""
+    lead = {"ok": "done in", "failed": "failed after"}.get(status, "interrupted after")
+    usage = format_usage(llm_calls, tokens, cost)
+    return f"{lead} {format_seconds(seconds)}" + (f" · {usage}" if usage else "")
+
+
+# --- tracking ---------------------------------------------------------------------------------
+
+
+class Frame:
+    """Something running now: a workflow, a step, an agent, a tool call or a model call.
+
+    ``tokens``, ``cost`` and ``llm_calls`` add up the model calls made inside it (nested frames
+    included); ``cost`` stays ``None`` until a call reports one. ``key`` is what its closing
+    event must match; ``task`` is the trio task that opened it. (A plain class: ``llmspell run``
+    imports this module at every start.)"""
+
+    __slots__ = ("attempt", "children", "cost", "handoff", "key", "kind", "llm_calls", "name",
+                 "parent", "started", "task", "tokens")
+
+    def __init__(self, kind: str, name: str, key: tuple[Any, ...], started: float, task: Any,
+                 parent: Frame | None, attempt: int = 1) -> None:
+        self.kind = kind
+        self.name = name
+        self.key = key
+        self.started = started
+        self.task = task
+        self.parent = parent
+        self.attempt = attempt
+        self.tokens = 0
+        self.cost: float | None = None
+        self.llm_calls = 0
+        #: the agent this one is handing off to (``agent.handoff``), shown in the live status
+        self.handoff: str | None = None
+        self.children: list[Frame] = []
+
+    def __repr__(self) -> str:
+        return f"Frame({self.kind!r}, {self.name!r})"
+
+    def label(self) -> str:
+        text = f"{self.kind} {self.name}"
+        if self.kind == "step" and self.attempt > 1:
+            text += f" (attempt {self.attempt})"
+        if self.handoff:
+            text += f" → {self.handoff}"
+        return text
+
+    def usage(self) -> str:
+        """`` (812 tokens, $0.0010)`` or nothing when no model was called inside."""
+        if not self.llm_calls:
+            return ""
+        text = f"{self.tokens:,} tokens"
+        if self.cost is not None:
+            text += f", {format_cost(self.cost)}"
+        return f" ({text})"
+
+
+def _text(value: Any, default: str = "?") -> str:
+    return value if isinstance(value, str) and value else default
+
+
+def _error_message(data: Any) -> str:
+    error = data.get("error") if isinstance(data, dict) else None
+    if isinstance(error, dict) and isinstance(error.get("message"), str):
+        return str(error["message"])
+    return "failed"
+
+
+def _current_task(current_task: Callable[[], Any] = trio.lowlevel.current_task) -> Any:
+    try:
+        return current_task()
+    except RuntimeError:  # published from outside trio (a thread): no task to place it under
+        return None
+
+
+#: ``on_line(seconds since start, text)``: a plain progress line
+OnLine = Callable[[float, str], None]
+
+
+class Tracker:
+    """What runs now and what the run used so far, built from the run's events.
+
+    :meth:`observe` is the tap (``run.events.tap(tracker.observe)``): it never raises, and
+    topics it does not track cost it one dictionary lookup. Its state is guarded by ``lock``
+    because the live display reads it from rich's thread. ``on_line`` receives the plain lines
+    (see the module docstring) as they happen.
+    """
+
+    def __init__(self, on_line: OnLine | None = None, *, clock: Callable[[], float] = time.time):
+        self.clock = clock
+        self.started = clock()
+        self.ended: float | None = None
+        self.on_line = on_line
+        self.lock = threading.Lock()
+        self.spell: str | None = None
+        self.run_id: str | None = None
+        #: "running", then "ok" or "failed" (from ``spell.finished``/``spell.failed``)
+        self.status = "running"
+        self.llm_calls = 0
+        self.input_tokens = 0
+        self.output_tokens = 0
+        self.cost: float | None = None
+        #: failures of :meth:`observe` itself (swallowed)
+        self.errors = 0
+        self.roots: list[Frame] = []
+        self._stacks: dict[Any, list[Frame]] = {}
+
+    # --- the tap -------------------------------------------------------------------------------
+
+    def observe(self, event: Event) -> None:
+        """Take one event into account. Never raises."""
+        handler = _HANDLERS.get(event.topic)
+        if handler is None:
+            return
+        try:
+            with self.lock:
+                lines = handler(self, event)
+        except Exception:
+            self.errors += 1
+            return
+        if lines and self.on_line is not None:
+            at = event.timestamp - self.started
+            for line in lines:
+                try:
+                    self.on_line(at, line)
+                except Exception:
+                    self.errors += 1
+
+    # --- results -------------------------------------------------------------------------------
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+    def elapsed(self) -> float:
+        """Seconds since the tracker started (until :meth:`finish`)."""
+        return (self.ended if self.ended is not None else self.clock()) - self.started
+
+    def finish(self, status: str | None = None) -> list[str]:
+        """End the run's tracking: close every frame still open (reported as failed: they
+        never finished) and fix the status (``status`` wins over what the events said).
+        Returns the lines of the frames it closed."""
+        with self.lock:
+            if self.ended is None:
+                self.ended = self.clock()
+            if status is not None:
+                self.status = status
+            elif self.status == "running":
+                self.status = "ok"
+            lines: list[str] = []
+            for task in list(self._stacks):
+                lines += self._unwind(task, 0)
+            return lines
+
+    def summary(self) -> str:
+        return format_summary(self.status, self.elapsed(), self.llm_calls, self.total_tokens,
+                              self.cost)
+
+    def usage(self) -> dict[str, Any]:
+        """Totals as JSON data (the ``usage`` of ``llmspell run --json``)."""
+        with self.lock:
+            return {
+                "llm_calls": self.llm_calls,
+                "input_tokens": self.input_tokens,
+                "output_tokens": self.output_tokens,
+                "total_tokens": self.total_tokens,
+                "cost": None if self.cost is None else round(self.cost, 10),
+                "seconds": round(self.elapsed(), 3),
+            }
+
+    def snapshot(self, limit: int = MAX_FRAME_LINES) -> tuple[list[tuple[int, Frame]], int]:
+        """Up to ``limit`` open frames in tree order as ``(depth, frame)``, and how many more
+        there are. Takes the lock; the frames' fields may change after it returns."""
+        shown: list[tuple[int, Frame]] = []
+        hidden = 0
+        with self.lock:
+            todo = [(0, f) for f in reversed(self.roots)]
+            while todo:
+                depth, frame = todo.pop()
+                if len(shown) < limit:
+                    shown.append((depth, frame))
+                else:
+                    hidden += 1
+                todo.extend((depth + 1, c) for c in reversed(frame.children))
+        return shown, hidden
+
+    # --- frames (called with the lock held) ----------------------------------------------------
+
+    def _enclosing(self, task: Any) -> Frame | None:
+        """The innermost open frame of ``task`` or of its nearest ancestor task with one."""
+        stacks = self._stacks
+        while task is not None:
+            stack = stacks.get(task)
+            if stack:
+                return stack[-1]
+            nursery = task.parent_nursery
+            task = nursery.parent_task if nursery is not None else None
+        return None
+
+    def _push(self, kind: str, name: str, key: tuple[Any, ...], event: Event,
+              attempt: int = 1) -> Frame:
+        task = _current_task()
+        parent = self._enclosing(task)
+        frame = Frame(kind, name, key, event.timestamp, task, parent, attempt)
+        (parent.children if parent is not None else self.roots).append(frame)
+        self._stacks.setdefault(task, []).append(frame)
+        return frame
+
+    def _pop(self, key: tuple[Any, ...]) -> tuple[Frame | None, list[str]]:
+        """Close the innermost frame of the current task with ``key`` and every frame opened
+        above it (those ended without their own event: failed). ``None`` if there is none."""
+        task = _current_task()
+        stack = self._stacks.get(task)
+        if not stack:
+            return None, []
+        for index in range(len(stack) - 1, -1, -1):
+            if stack[index].key == key:
+                lines = self._unwind(task, index + 1) if index + 1 < len(stack) else []
+                frame = stack.pop()
+                self._detach(frame)
+                if not stack:
+                    del self._stacks[task]
+                return frame, lines
+        return None, []
+
+    def _unwind(self, task: Any, keep: int) -> list[str]:
+        """Close the frames of ``task`` above the first ``keep`` ones, as failed."""
+        stack = self._stacks.get(task, [])
+        lines: list[str] = []
+        while len(stack) > keep:
+            frame = stack.pop()
+            self._detach(frame)
+            if frame.kind in ANNOUNCED:
+                lines.append(f"{frame.kind} {self._line_name(frame)} failed{frame.usage()}")
+        if not stack:
+            self._stacks.pop(task, None)
+        return lines
+
+    def _detach(self, frame: Frame) -> None:
+        siblings = frame.parent.children if frame.parent is not None else self.roots
+        try:
+            siblings.remove(frame)
+        except ValueError:
+            pass
+
+    @staticmethod
+    def _line_name(frame: Frame) -> str:
+        return "/".join(str(k) for k in frame.key[1:]) if frame.kind == "step" else frame.name
+
+    def _add_usage(self, frame: Frame | None, usage: Any) -> None:
+        if not isinstance(usage, dict):
+            usage = {}
+        tin = usage.get("input_tokens")
+        tout = usage.get("output_tokens")
+        tin = tin if isinstance(tin, int) else 0
+        tout = tout if isinstance(tout, int) else 0
+        total = usage.get("total_tokens")
+        tokens = total if isinstance(total, int) else tin + tout
+        cost = usage.get("cost")
+        cost = float(cost) if isinstance(cost, (int, float)) and not isinstance(cost, bool) \
+            else None
+        self.llm_calls += 1
+        self.input_tokens += tin
+        self.output_tokens += tout
+        if cost is not None:
+            self.cost = (self.cost or 0.0) + cost
+        while frame is not None:
+            frame.llm_calls += 1
+            frame.tokens += tokens
+            if cost is not None:
+                frame.cost = (frame.cost or 0.0) + cost
+            frame = frame.parent
+
+    # --- event handlers (called with the lock held; return plain lines) -----------------------
+
+    def _spell_started(self, event: Event) -> list[str]:
+        data = event.data if isinstance(event.data, dict) else {}
+        self.spell = os.path.basename(_text(data.get("spell"), "spell"))
+        return []
+
+    def _spell_ended(self, event: Event) -> list[str]:
+        self.status = "ok" if event.topic == "spell.finished" else "failed"
+        lines: list[str] = []
+        for task in list(self._stacks):
+            lines += self._unwind(task, 0)
+        return lines
+
+    def _started(self, event: Event) -> list[str]:
+        kind = event.topic.partition(".")[0]  # agent / workflow
+        data = event.data if isinstance(event.data, dict) else {}
+        name = _text(data.get(kind))
+        self._push(kind, name, (kind, name), event)
+        return [f"{kind} {name} started"]
+
+    def _finished(self, event: Event) -> list[str]:
+        kind = event.topic.partition(".")[0]
+        data = event.data if isinstance(event.data, dict) else {}
+        name = _text(data.get(kind))
+        frame, lines = self._pop((kind, name))
+        return [*lines, f"{kind} {name} finished{frame.usage() if frame else ''}"]
+
+    def _handoff(self, event: Event) -> list[str]:
+        data = event.data if isinstance(event.data, dict) else {}
+        stack = self._stacks.get(_current_task())
+        if stack and stack[-1].kind == "agent":
+            stack[-1].handoff = _text(data.get("to"))
+        return []
+
+    def _step(self, event: Event) -> list[str]:
+        data = event.data if isinstance(event.data, dict) else {}
+        workflow, step = _text(data.get("workflow")), _text(data.get("step"))
+        attempt = data.get("attempt")
+        attempt = attempt if isinstance(attempt, int) else 1
+        key = ("step", workflow, step)
+        name = f"{workflow}/{step}"
+        tail = f" (attempt {attempt})" if attempt > 1 else ""
+        what = event.topic.rpartition(".")[2]
+        if what == "started":
+            self._push("step", step, key, event, attempt)
+            return [f"step {name} started{tail}"]
+        frame, lines = self._pop(key)
+        usage = frame.usage() if frame is not None else ""
+        if what == "finished":
+            return [*lines, f"step {name} finished{usage}"]
+        message = _error_message(data)
+        if what == "retrying":
+            delay = data.get("delay")
+            wait = f" in {format_seconds(delay)}" if isinstance(delay, (int, float)) else ""
+            return [*lines, f"step {name} attempt {attempt} failed: {message}; retrying{wait}"]
+        going_on = " (continuing)" if data.get("on_error") == "continue" else ""
+        return [*lines, f"step {name} failed{tail}{usage}: {message}{going_on}"]
+
+    def _tool(self, event: Event) -> list[str]:
+        data = event.data if isinstance(event.data, dict) else {}
+        tool = _text(data.get("tool"))
+        key = ("tool", data.get("call_id"))
+        if event.topic == "tool.started":
+            self._push("tool", tool, key, event)
+            return []
+        _, lines = self._pop(key)
+        if event.topic == "tool.failed":
+            lines.append(f"tool {tool} failed: {_error_message(data)}")
+        return lines
+
+    def _llm(self, event: Event) -> list[str]:
+        data = event.data if isinstance(event.data, dict) else {}
+        model = _text(data.get("model"))
+        key = ("llm", model)
+        if event.topic == "llm.request":
+            self._push("llm", model, key, event)
+            return []
+        frame, lines = self._pop(key)
+        if event.topic == "llm.response":
+            parent = frame.parent if frame is not None else self._enclosing(_current_task())
+            self._add_usage(parent, data.get("usage"))
+            return lines
+        # llm.fallback
+        following = _text(data.get("next"))
+        return [*lines, f"llm {model} failed: {_error_message(data)}; falling back to "
+                        f"{following}"]
+
+
+_HANDLERS: dict[str, Callable[[Tracker, Event], list[str]]] = {
+    "spell.started": Tracker._spell_started,
+    "spell.finished": Tracker._spell_ended,
+    "spell.failed": Tracker._spell_ended,
+    "agent.started": Tracker._started,
+    "workflow.started": Tracker._started,
+    "agent.finished": Tracker._finished,
+    "workflow.finished": Tracker._finished,
+    "agent.handoff": Tracker._handoff,
+    "workflow.step.started": Tracker._step,
+    "workflow.step.finished": Tracker._step,
+    "workflow.step.failed": Tracker._step,
+    "workflow.step.retrying": Tracker._step,
+    "tool.started": Tracker._tool,
+    "tool.finished": Tracker._tool,
+    "tool.failed": Tracker._tool,
+    "llm.request": Tracker._llm,
+    "llm.response": Tracker._llm,
+    "llm.fallback": Tracker._llm,
+}
+
+
+# --- modes ------------------------------------------------------------------------------------
+
+
+def interactive_terminal(stream: Any) -> bool:
+    """Whether ``stream`` is a terminal that can redraw a status (not ``TERM=dumb``)."""
+    try:
+        tty = bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
+    if not tty:
+        return False
+    if os.environ.get("TERM", "").lower() in ("dumb", "unknown"):
+        return False
+    return os.environ.get("TTY_INTERACTIVE", "") != "0"  # rich's own switch
+
+
+def choose_mode(progress: bool | None, *, quiet: bool = False, json_output: bool = False,
+                stream: Any = None) -> str:
+    """``"live"``, ``"lines"`` or ``"off"`` for ``llmspell run``'s options.
+
+    ``progress`` is ``--progress`` (True), ``--no-progress`` (False) or neither (None: on,
+    except with ``--json``). ``--quiet`` turns it off. When on: ``live`` on an interactive
+    terminal (``stream``, default stderr), ``lines`` elsewhere."""
+    stream = sys.stderr if stream is None else stream
+    if quiet:
+        return "off"
+    if progress is None:
+        progress = not json_output
+    if not progress:
+        return "off"
+    return "live" if interactive_terminal(stream) else "lines"
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def worth_a_summary(tracker: Tracker) -> bool:
+    """A summary for runs that called a model or ran for a second or more (not for a spell
+    that printed one line at once)."""
+    return tracker.llm_calls > 0 or tracker.elapsed() >= 1.0
+
+
+# --- plain lines ------------------------------------------------------------------------------
+
+
+class LineDisplay:
+    """Plain progress lines (``[1.2s] agent researcher started``) on ``stream``, written by a
+    daemon thread so the run never waits for the reader; a write that fails ends the display
+    quietly. Use as a context manager around the run; :meth:`close` writes the summary."""
+
+    def __init__(self, tracker: Tracker, stream: TextIO) -> None:
+        self.tracker = tracker
+        self.stream = stream
+        self.broken = False
+        self._queue: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        tracker.on_line = self.line
+
+    def line(self, at: float, text: str) -> None:
+        """Queue one line (called from the tap)."""
+        if not self.broken:
+            self._queue.put(f"[{at:.1f}s] {text}\n")
+
+    def _write_all(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            if self.broken:
+                continue
+            try:
+                self.stream.write(item)
+                self.stream.flush()
+            except Exception:
+                self.broken = True
+
+    def __enter__(self) -> LineDisplay:
+        self._thread = threading.Thread(target=self._write_all, name="llmspell-progress",
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def close(self, status: str) -> None:
+        """Close the frames still open, write the last lines and the summary."""
+        for text in self.tracker.finish(status):
+            self.line(self.tracker.elapsed(), text)
+        if worth_a_summary(self.tracker):
+            self.line(self.tracker.elapsed(), self.tracker.summary())
+        self._queue.put(None)
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: Any) -> None:
+        self.close(_status(exc))
+
+
+def _status(exc: BaseException | None) -> str:
+    if exc is None:
+        return "ok"
+    if isinstance(exc, LlmspellError):
+        return "failed"
+    return "interrupted"
+
+
+# --- the live status --------------------------------------------------------------------------
+
+
+class _Lines(io.TextIOBase):
+    """Stands in for ``sys.stdout``/``sys.stderr`` while the live status shows: whole lines go
+    through the display's console (so they scroll above the status), a partial line waits for
+    its newline or a flush. If the display fails, everything goes to ``original`` again."""
+
+    def __init__(self, display: LiveDisplay, original: TextIO) -> None:
+        super().__init__()
+        self._display = display
+        self.original = original
+        self._buffer: list[str] = []
+
+    def write(self, text: str) -> int:
+        if not isinstance(text, str):
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        if self._display.broken:
+            return self.original.write(text)
+        rest = text
+        while rest:
+            line, newline, rest = rest.partition("\n")
+            if not newline:
+                self._buffer.append(line)
+                break
+            self._display.print_line("".join(self._buffer) + line, self.original)
+            self._buffer.clear()
+        return len(text)
+
+    def flush(self) -> None:
+        if self._buffer:
+            pending = "".join(self._buffer)
+            self._buffer.clear()
+            self._display.print_line(pending, self.original)
+        with contextlib.suppress(Exception):
+            self.original.flush()
+
+    def release(self) -> None:
+        """Write a pending partial line to ``original`` (the display is going away)."""
+        if self._buffer:
+            pending = "".join(self._buffer)
+            self._buffer.clear()
+            with contextlib.suppress(Exception):
+                self.original.write(pending)
+
+    def fileno(self) -> int:
+        return self.original.fileno()
+
+    def isatty(self) -> bool:
+        return self.original.isatty()
+
+    def writable(self) -> bool:
+        return True
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self.original, "encoding", "utf-8") or "utf-8"
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.original, name)
+
+
+class LiveDisplay:
+    """A transient rich live status of ``tracker`` on ``stream`` (a terminal), refreshed by
+    rich's own thread, with ``sys.stderr`` -- and ``sys.stdout`` when it is the same terminal --
+    routed through its console while it shows. Anything that fails in the display ends the
+    display, never the run. Use as a context manager; the summary line is printed on exit."""
+
+    def __init__(self, tracker: Tracker, stream: TextIO) -> None:
+        self.tracker = tracker
+        self.stream = stream
+        self.broken = False
+        self.console: Console | None = None
+        self._live: Any = None
+        self._proxies: list[tuple[str, _Lines]] = []
+        self._paused = 0
+        self._lock = threading.RLock()
+
+    # --- start and stop ------------------------------------------------------------------------
+
+    def __enter__(self) -> LiveDisplay:
+        try:
+            from rich.console import Console
+
+            self.console = Console(file=self.stream, highlight=False)
+            self._start()
+        except Exception:
+            self._break()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: Any) -> None:
+        self.close(_status(exc))
+
+    def close(self, status: str) -> None:
+        """Take the status away and print the summary line."""
+        self.tracker.finish(status)
+        self._stop()
+        if self.console is None or not worth_a_summary(self.tracker):
+            return
+        try:
+            style = "red" if self.tracker.status == "failed" else "dim"
+            self.console.print(self.tracker.summary(), style=style, markup=False,
+                               highlight=False, soft_wrap=True)
+        except Exception:
+            self.broken = True
+
+
+    def _start(self) -> None:
+        with self._lock:
+            if self.broken or self._live is not None or self.console is None:
+                return
+            self._live = _safe_live()(
+                self, console=self.console, get_renderable=self.render, transient=True,
+                refresh_per_second=REFRESH_PER_SECOND, redirect_stdout=False,
+                redirect_stderr=False,
+            )
+            self._redirect()
+            self._live.start()
+
+    def _stop(self) -> None:
+        with self._lock:
+            live, self._live = self._live, None
+            try:
+                if live is not None:
+                    live.stop()
+            except Exception:
+                self.broken = True
+            finally:
+                self._restore()
+
+    def _break(self) -> None:
+        """The display failed (in the run's thread): stop showing it; the run goes on. (In
+        rich's refresh thread a failure only sets ``broken``: stopping takes locks there.)"""
+        self.broken = True
+        with contextlib.suppress(Exception):
+            self._stop()
+
+    def _redirect(self) -> None:
+        stderr = _Lines(self, sys.stderr)
+        self._proxies.append(("stderr", stderr))
+        sys.stderr = stderr
+        if _same_terminal(sys.stdout, self.stream):
+            stdout = _Lines(self, sys.stdout)
+            self._proxies.append(("stdout", stdout))
+            sys.stdout = stdout
+
+    def _restore(self) -> None:
+        while self._proxies:
+            name, proxy = self._proxies.pop()
+            proxy.release()
+            if getattr(sys, name) is proxy:
+                setattr(sys, name, proxy.original)
+
+    # --- pausing for a question on the terminal ------------------------------------------------
+
+    def pause(self) -> None:
+        """Take the status off the terminal (until :meth:`resume`), e.g. to ask a question."""
+        self._paused += 1
+        if self._paused == 1:
+            self._stop()
+
+    def resume(self) -> None:
+        self._paused -= 1
+        if self._paused == 0 and not self.broken:
+            try:
+                self._start()
+            except Exception:
+                self._break()
+
+    def wrap_approver(self, approver: Approver) -> Approver:
+        """``approver`` with the status paused while it asks."""
+
+        async def ask(tool: Tool, args: dict[str, Any]) -> bool:
+            self.pause()
+            try:
+                return await approver(tool, args)
+            finally:
+                self.resume()
+
+        return ask
+
+    # --- output and rendering ------------------------------------------------------------------
+
+    def print_line(self, line: str, original: TextIO) -> None:
+        """Print one line of the spell's output above the status (``original`` if that fails)."""
+        if not self.broken and self.console is not None:
+            try:
+                from rich.text import Text
+
+                self.console.print(Text.from_ansi(line), soft_wrap=True)
+                return
+            except Exception:
+                self._break()
+        with contextlib.suppress(Exception):
+            original.write(line + "\n")
+
+    def render(self) -> RenderableType:
+        """The status: a spinner with the run's totals, then the open frames as a tree."""
+        from rich.console import Group
+        from rich.spinner import Spinner
+        from rich.text import Text
+
+        try:
+            tracker = self.tracker
+            frames, hidden = tracker.snapshot()
+            now = tracker.clock()
+            usage = format_usage(tracker.llm_calls, tracker.total_tokens, tracker.cost)
+            head = " · ".join(
+                p for p in (tracker.spell or "", format_seconds(tracker.elapsed()), usage) if p
+            )
+            rows: list[RenderableType] = [Spinner("dots", Text(head, style="bold"))]
+            for depth, frame in frames:
+                row = Text("  " * (depth + 1), no_wrap=True, overflow="ellipsis")
+                row.append(frame.label(), style="cyan" if frame.kind in ANNOUNCED else "")
+                detail = format_seconds(max(0.0, now - frame.started))
+                if frame.kind in ("agent", "workflow") and frame.llm_calls:
+                    detail += " · " + format_usage(frame.llm_calls, frame.tokens, frame.cost,
+                                                   calls=False)
+                row.append(f"  {detail}", style="dim")
+                rows.append(row)
+            if hidden:
+                rows.append(Text(f"  … and {hidden} more", style="dim"))
+            return Group(*rows)
+        except Exception:
+            return Text("")
+
+
+@functools.cache
+def _safe_live() -> Callable[..., Live]:
+    """rich's ``Live`` whose refresh never raises: a failure marks its display broken, after
+    which it draws nothing (its display stops it from the run's thread)."""
+    from rich.live import Live
+
+    class SafeLive(Live):
+        def __init__(self, display: LiveDisplay, **options: Any) -> None:
+            self.display = display
+            super().__init__(**options)
+
+        def refresh(self) -> None:
+            if self.display.broken:
+                return
+            try:
+                super().refresh()
+            except Exception:
+                self.display.broken = True
+
+    return SafeLive
+
+
+def _same_terminal(stream: Any, other: Any) -> bool:
+    """Whether ``stream`` writes to the same terminal as ``other``."""
+    try:
+        if not stream.isatty():
+            return False
+        return os.path.samestat(os.fstat(stream.fileno()), os.fstat(other.fileno()))
+    except (AttributeError, ValueError, OSError, io.UnsupportedOperation):
+        return False
+
+
+# --- llmspell run ---------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _attached(state: CliState, tracker: Tracker, display: LiveDisplay | None) -> Iterator[None]:
+    """Tap the events of the run the command opens (found by a ``spell_start`` hook, so spell
+    files and workflow files alike) into ``tracker``; pause ``display`` while asking approval."""
+    from llmspell.lifecycle import HookPoint
+
+    removers: list[Callable[[], None]] = []
+
+    def attach(ctx: HookContext) -> None:
+        run = ctx.run
+        if run is None or removers:
+            return
+        try:
+            tracker.run_id = run.run_id
+            removers.append(run.events.tap(tracker.observe))
+            if display is not None and run.approver is not None:
+                run.approver = display.wrap_approver(run.approver)
+        except Exception:
+            tracker.errors += 1
+
+    hooks = state.kernel.hooks
+    handle = hooks.register(HookPoint.SPELL_START, attach, priority=ATTACH_PRIORITY,
+                            name="llmspell-progress")
+    try:
+        yield
+    finally:
+        hooks.unregister(handle)
+        for remove in removers:
+            remove()
+
+
+def _json_document(tracker: Tracker, result: Any, error: LlmspellError | None) -> str:
+    failed = error is not None
+    document = {
+        "run_id": tracker.run_id,
+        "status": "failed" if failed else "ok",
+        "result": None if failed else result,
+        "error": None if error is None else {**error.to_dict(), "hint": error.hint},
+        "usage": tracker.usage(),
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False, default=repr)
+
+
+def run_with_output(
+    state: CliState,
+    go: Callable[[], Any],
+    show: Callable[[Any], None],
+    *,
+    quiet: bool = False,
+    json_output: bool = False,
+    progress: bool | None = None,
+) -> None:
+    """Run ``go()`` (which runs one spell or workflow file) the way ``llmspell run``'s output
+    options say, then ``show(result)``.
+
+    * progress (:func:`choose_mode`) on stderr while it runs, then its summary line;
+    * ``--quiet``: no progress and no summary (and no cost: nothing is tapped);
+    * ``--json``: while it runs, ``sys.stdout`` is stderr (the spell's ``print`` lines go
+      there), then stdout gets exactly one JSON document ``{"run_id", "status", "result",
+      "error", "usage"}`` instead of ``show``; a failure is still raised afterwards (the
+      ``error:`` line on stderr, exit status 1).
+    """
+    if quiet and progress:
+        raise LlmspellError(
+            "invalid_args", "--quiet and --progress cannot be used together",
+            {"options": ["--quiet", "--progress"]},
+        )
+    stderr = sys.stderr
+    mode = choose_mode(progress, quiet=quiet, json_output=json_output, stream=stderr)
+    if mode == "off" and not json_output:
+        show(go())
+        return
+    tracker = Tracker()
+    result: Any = None
+    error: LlmspellError | None = None
+    try:
+        with contextlib.ExitStack() as stack:
+            if json_output:
+                stack.enter_context(contextlib.redirect_stdout(stderr))
+            display: LiveDisplay | None = None
+            if mode == "live":
+                display = LiveDisplay(tracker, stderr)
+            stack.enter_context(_attached(state, tracker, display))
+            tracker.started = tracker.clock()
+            if display is not None:
+                stack.enter_context(display)
+            elif mode == "lines":
+                stack.enter_context(LineDisplay(tracker, stderr))
+            result = go()
+    except LlmspellError as err:
+        if not json_output:
+            raise
+        error = err
+    if not json_output:
+        show(result)
+        return
+    tracker.finish("failed" if error is not None else None)
+    click.echo(_json_document(tracker, result, error))
+    if error is not None:
+        raise error
