@@ -9,6 +9,7 @@ Fenced code blocks are handled by their info string:
 - ```` ```lua ```` and ```` ```js ````: run as spells by the real engines on a kernel with the
   installed plugins and a scripted model (``scripted/...``) that answers
   "Hello from the scripted model." to anything; the spell must end without an error.
+  ```` ```lua session=NAME ```` runs it in a run of session ``NAME`` (``--session NAME``).
 - ```` ```LANG file=PATH ````: a file of an example package. It is written to ``PATH`` inside the
   temporary directory of every executed block of the same page, with that directory and its
   ``src/`` on ``sys.path``, so a later block can import it. A Python file block is compiled; one
@@ -55,6 +56,13 @@ class Block:
         for opt in self.options:
             if opt.startswith("file="):
                 return opt.removeprefix("file=")
+        return None
+
+    @property
+    def session(self) -> str | None:
+        for opt in self.options:
+            if opt.startswith("session="):
+                return opt.removeprefix("session=")
         return None
 
     @property
@@ -168,7 +176,8 @@ async def test_spell_example_runs(
     source = "\n" * (block.line - 1) + block.code
     try:
         async with SpellRun.open(
-            kernel, name=str(block.page), policy=SecurityPolicy()
+            kernel, name=str(block.page), policy=SecurityPolicy(), session=block.session,
+            args={"_": ["Hello"]},
         ) as run:
             await engine.run(source, str(block.page.relative_to(ROOT)), run)
     except LlmspellError as err:

@@ -540,13 +540,16 @@ class ArtifactStore:
         prefix: str | None = None,
         *,
         run_id: str | None = None,
+        session: str | None = None,
         all_versions: bool = False,
     ) -> Infos:
         """The latest version of every name (every version with ``all_versions``), sorted by
         name then version; only names starting with ``prefix`` and versions saved by run
-        ``run_id`` when given (then "latest" is the latest such version)."""
+        ``run_id`` or in session ``session`` when given (then "latest" is the latest such
+        version)."""
         prefix = _optional_text(prefix, "prefix")
         run_id = _optional_text(run_id, "run_id")
+        session = _optional_text(session, "session")
         where: list[str] = ["1"]
         params: list[object] = []
         if prefix:
@@ -555,6 +558,9 @@ class ArtifactStore:
         if run_id is not None:
             where.append("run_id = ?")
             params.append(run_id)
+        if session is not None:
+            where.append("session = ?")
+            params.append(session)
         cond = " AND ".join(where)
         if all_versions:
             sql = f"SELECT {_INFO_COLUMNS} FROM {TABLE} WHERE {cond} ORDER BY name, version"

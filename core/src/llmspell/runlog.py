@@ -542,6 +542,25 @@ class RunLog:
         rows = await self._read("list runs", lambda c: c.execute(sql, params).fetchall(), [])
         return [self._info(row) for row in rows]
 
+    async def sessions(self) -> dict[str, dict[str, Any]]:
+        """Every session with recorded runs: ``{name: {"runs", "first_run", "last_run",
+        "input_tokens", "output_tokens", "cost"}}`` (times in Unix seconds)."""
+
+        def work(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
+            return conn.execute(
+                "SELECT session, COUNT(*), MIN(started_at), MAX(started_at), "
+                "SUM(input_tokens), SUM(output_tokens), SUM(cost) FROM runs "
+                "WHERE session IS NOT NULL GROUP BY session ORDER BY session"
+            ).fetchall()
+
+        rows = await self._read("list sessions", work, [])
+        return {
+            name: {"runs": runs, "first_run": first, "last_run": last,
+                   "input_tokens": tokens_in or 0, "output_tokens": tokens_out or 0,
+                   "cost": cost}
+            for name, runs, first, last, tokens_in, tokens_out, cost in rows
+        }
+
     async def resolve(self, run_id: str) -> str:
         """The full id of the one run whose id is ``run_id`` or starts with it."""
         if not isinstance(run_id, str) or not run_id.strip():

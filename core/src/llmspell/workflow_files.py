@@ -236,24 +236,27 @@ class _FileTargets:
 async def run_workflow_file(
     kernel: Kernel, path: Path, args: dict[str, Any], policy: SecurityPolicy,
     project: Path | None = None, *, approver: Approver | None = None,
+    session: str | None = None,
 ) -> Any:
     """Load the workflow file at ``path`` and run it in a new :class:`SpellRun` (named after
     the file, with ``args`` as the run's arguments and :func:`workflow_input` as the input);
     returns :func:`output_value` of its result. The file is checked before the run opens; the
     state and artifacts are the SQLite stores of ``project`` (in memory without one);
-    ``approver`` is asked before tools that need approval run. With a ``project``, the run is
-    recorded in its run log (:func:`llmspell.runlog.recording`)."""
+    ``approver`` is asked before tools that need approval run; ``session`` is the session the
+    run continues. With a ``project``, the run is recorded in its run log
+    (:func:`llmspell.runlog.recording`)."""
     from llmspell.runlog import recording
 
     text = read_workflow_text(path)
     async with recording(kernel, project, source=text, engine=WORKFLOW_ENGINE, name=str(path),
                          args=args):
-        return await _run_workflow_file(kernel, path, text, args, policy, project, approver)
+        return await _run_workflow_file(kernel, path, text, args, policy, project, approver,
+                                        session)
 
 
 async def _run_workflow_file(
     kernel: Kernel, path: Path, text: str, args: dict[str, Any], policy: SecurityPolicy,
-    project: Path | None, approver: Approver | None,
+    project: Path | None, approver: Approver | None, session: str | None = None,
 ) -> Any:
     flow = load_workflow(kernel, path, parse_workflow_text(path, text))
     store: StateBackend = (
@@ -262,7 +265,8 @@ async def _run_workflow_file(
     artifacts = ArtifactStore(default_artifacts_path(project) if project is not None else None)
     try:
         async with SpellRun.open(kernel, name=str(path), args=args, policy=policy,
-                                 store=store, approver=approver, artifacts=artifacts) as run:
+                                 store=store, approver=approver, artifacts=artifacts,
+                                 session=session) as run:
             result = await run.run_agent(flow, workflow_input(run.args))
             run.result = output_value(result)
         return run.result

@@ -28,6 +28,7 @@ LAZY_COMMANDS = {
     "providers": "llmspell.cli.providers_cmd:providers",
     "tools": "llmspell.cli.tools_cmd:tools",
     "state": "llmspell.cli.state_cmd:state",
+    "session": "llmspell.cli.session_cmd:session",
     "artifacts": "llmspell.cli.artifacts_cmd:artifacts",
     "install": "llmspell.cli.install_cmd:install",
     "uninstall": "llmspell.cli.install_cmd:uninstall",

@@ -62,14 +62,16 @@ def print_result(value: Any) -> None:
 
 async def run_spell(
     state: CliState, path: Path, argv: tuple[str, ...], engine_name: str | None,
-    policy: SecurityPolicy, project: Path,
+    policy: SecurityPolicy, project: Path, session: str | None = None,
 ) -> Any:
-    """Run the spell at ``path`` in a new :class:`SpellRun` with the project's SQLite state."""
+    """Run the spell at ``path`` in a new :class:`SpellRun` with the project's SQLite state,
+    continuing ``session`` when given."""
     if engine_name is None and path.suffix.lower() in WORKFLOW_SUFFIXES:
         from llmspell.workflow_files import run_workflow_file  # only workflow files need it
 
         return await run_workflow_file(
-            state.kernel, path, parse_spell_args(argv), policy, project, approver=terminal_approver
+            state.kernel, path, parse_spell_args(argv), policy, project,
+            approver=terminal_approver, session=session,
         )
     try:
         source = path.read_text(encoding="utf-8")
@@ -88,7 +90,7 @@ async def run_spell(
                              name=str(path), args=args):
             async with SpellRun.open(
                 state.kernel, name=str(path), args=args, policy=policy, store=store,
-                approver=terminal_approver, artifacts=artifacts,
+                approver=terminal_approver, artifacts=artifacts, session=session,
             ) as run:
                 run.result = await engine.run(source, str(path), run)
         return run.result
@@ -107,13 +109,15 @@ async def run_spell(
 @click.option("--json", "json_output", is_flag=True, help="Print one JSON document {run_id, "
               "status, result, error, usage} on stdout; the spell's print lines go to stderr.")
 @click.option("--progress/--no-progress", default=None, help="Show progress on stderr, or not "
-              "(default: when stderr is a terminal and not --json).")
+              "(default: shown, except with --json).")
+@click.option("--session", metavar="NAME", help="Continue session NAME: its state (scope "
+              "'session'), agent histories and run list (see `llmspell session`).")
 @policy_options
 @click.pass_obj
 def run(
     state: CliState, spell: Path, spell_args: tuple[str, ...], engine_name: str | None,
     project: Path | None, policy: SecurityPolicy, quiet: bool, json_output: bool,
-    progress: bool | None,
+    progress: bool | None, session: str | None,
 ) -> None:
     """Run SPELL (a .lua or .js file, or a .toml/.yaml workflow file). Arguments after SPELL
     (or after --) reach the spell as ``args``: ``--name value`` pairs, flags and positionals
@@ -125,7 +129,8 @@ def run(
     run_with_output(
         state,
         lambda: run_async(
-            lambda: run_spell(state, spell, spell_args, engine_name, policy, project_dir(project))
+            lambda: run_spell(state, spell, spell_args, engine_name, policy, project_dir(project),
+                              session)
         ),
         print_result, quiet=quiet, json_output=json_output, progress=progress,
     )
