@@ -191,7 +191,7 @@ def test_plain_lines_report_every_failure(tmp_path: Path) -> None:
         "step checks/wobbly finished",
         "step checks/doomed started",
         "agent broken started",
-        "agent broken failed",  # no event says so: its step's failure closes it
+        "agent broken failed: model 'scripted/c' failed: RuntimeError: c is down",
         "step checks/doomed failed: model 'scripted/c' failed: RuntimeError: c is down "
         "(continuing)",
         "workflow checks finished (38 tokens)",

@@ -564,9 +564,17 @@ class SpellRun:
                 HookPoint.BEFORE_LLM_CALL, "llm_call", model, request, run_id=self.run_id,
                 metadata={"stream": stream},
             )
-            response: ChatResponse = await self.hooks.guard(
-                "llm_call", model, request, call, run_id=self.run_id, ctx=ctx
-            )
+            try:
+                response: ChatResponse = await self.hooks.guard(
+                    "llm_call", model, request, call, run_id=self.run_id, ctx=ctx
+                )
+            except LlmspellError as err:
+                await self.emit(
+                    "llm.failed",
+                    {"model": model, "error": err.to_dict(),
+                     "seconds": round(time.monotonic() - started, 6)},
+                )
+                raise
             await self.emit(
                 "llm.response",
                 {
@@ -604,9 +612,13 @@ class SpellRun:
             if self.track_operations and type(opened) is Event else None
         )
         try:
-            result: Result = await self.hooks.guard(
-                kind, agent.name, input, go, run_id=self.run_id
-            )
+            try:
+                result: Result = await self.hooks.guard(
+                    kind, agent.name, input, go, run_id=self.run_id
+                )
+            except LlmspellError as err:
+                await self.emit(f"{kind}.failed", {kind: agent.name, "error": err.to_dict()})
+                raise
             await self.emit(f"{kind}.finished", {kind: agent.name})
         finally:
             if token is not None:

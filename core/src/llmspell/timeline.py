@@ -34,11 +34,14 @@ OPENERS: dict[str, tuple[str, str]] = {
 #: closing topic -> (node kind, status it sets)
 CLOSERS: dict[str, tuple[str, str]] = {
     "agent.finished": ("agent", "ok"),
+    "agent.failed": ("agent", "failed"),
     "workflow.finished": ("workflow", "ok"),
+    "workflow.failed": ("workflow", "failed"),
     "workflow.step.finished": ("step", "ok"),
     "workflow.step.failed": ("step", "failed"),
     "workflow.step.retrying": ("step", "retried"),
     "llm.response": ("llm", "ok"),
+    "llm.failed": ("llm", "failed"),
     "tool.finished": ("tool", "ok"),
     "tool.failed": ("tool", "failed"),
 }

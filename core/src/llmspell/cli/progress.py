@@ -423,6 +423,8 @@ class Tracker:
         data = event.data if isinstance(event.data, dict) else {}
         name = _text(data.get(kind))
         frame, lines = self._pop((kind, name))
+        if event.topic.endswith(".failed"):
+            return [*lines, f"{kind} {name} failed: {_error_message(data)}"]
         return [*lines, f"{kind} {name} finished{frame.usage() if frame else ''}"]
 
     def _handoff(self, event: Event) -> list[str]:
@@ -480,6 +482,8 @@ class Tracker:
             parent = frame.parent if frame is not None else self._enclosing(_current_task())
             self._add_usage(parent, data.get("usage"))
             return lines
+        if event.topic == "llm.failed":  # the fallback or the failure around it says more
+            return lines
         # llm.fallback
         following = _text(data.get("next"))
         return [*lines, f"llm {model} failed: {_error_message(data)}; falling back to "
@@ -494,6 +498,8 @@ _HANDLERS: dict[str, Callable[[Tracker, Event], list[str]]] = {
     "workflow.started": Tracker._started,
     "agent.finished": Tracker._finished,
     "workflow.finished": Tracker._finished,
+    "agent.failed": Tracker._finished,
+    "workflow.failed": Tracker._finished,
     "agent.handoff": Tracker._handoff,
     "workflow.step.started": Tracker._step,
     "workflow.step.finished": Tracker._step,
@@ -505,6 +511,7 @@ _HANDLERS: dict[str, Callable[[Tracker, Event], list[str]]] = {
     "llm.request": Tracker._llm,
     "llm.response": Tracker._llm,
     "llm.fallback": Tracker._llm,
+    "llm.failed": Tracker._llm,
 }
 
 
