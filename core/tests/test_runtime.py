@@ -291,3 +291,22 @@ async def test_a_skipped_state_write_changes_nothing_and_emits_no_event() -> Non
         assert sub.receive_nowait().data["key"] == "free"
         with pytest.raises(trio.WouldBlock):
             sub.receive_nowait()
+
+
+async def test_a_failed_agent_emits_llm_failed_then_agent_failed_with_the_error() -> None:
+    from llmspell.agents import LLMAgent
+    from llmspell.testing import Reply, ScriptedProvider
+
+    provider = ScriptedProvider([Reply(error=RuntimeError("down"))])
+    agent = LLMAgent(name="broken", model="scripted/m")
+    seen: list[tuple[str, Any]] = []
+    async with SpellRun.open(make_kernel(provider=provider)) as run:
+        run.events.tap(lambda e: seen.append((e.topic, e.data)))
+        with pytest.raises(LlmspellError) as info:
+            await run.run_agent(agent, "hi")
+    topics = [t for t, _ in seen]
+    assert topics == ["agent.started", "llm.request", "llm.failed", "agent.failed",
+                      "spell.finished"]
+    llm_failed, agent_failed = seen[2][1], seen[3][1]
+    assert llm_failed["model"] == "scripted/m" and llm_failed["error"]["code"] == "provider_error"
+    assert agent_failed == {"agent": "broken", "error": info.value.to_dict()}
