@@ -22,6 +22,7 @@ import attrs
 import trio
 
 from llmspell.errors import LlmspellError, did_you_mean
+from llmspell.sqlite_files import MEMORY, open_database, rollback, storage_error
 
 if TYPE_CHECKING:
     import sqlite3  # imported by the methods that open or use a connection (start-up time)
@@ -40,7 +41,6 @@ MAX_MEDIA_TYPE_CHARS = 255
 TEXT_DEFAULT = "text/plain"
 BYTES_DEFAULT = "application/octet-stream"
 #: Where an in-memory store says it lives (in messages and ``ArtifactStore.where``).
-MEMORY = ":memory:"
 
 #: Version of the table layout, kept in ``PRAGMA user_version``.
 SCHEMA_VERSION = 1
@@ -282,17 +282,6 @@ def _to_path(path: str | os.PathLike[str] | None) -> Path | None:
     return Path(path).expanduser().absolute()
 
 
-def _hint_for(exc: BaseException) -> str:
-    text = str(exc).lower()
-    if "not a database" in text or "malformed" in text or "corrupt" in text:
-        return "the file is not a usable SQLite database; move it aside to start afresh"
-    if "locked" in text or "busy" in text:
-        return "another process held the artifact store too long; retry"
-    if "newer than" in text:
-        return "use a newer llmspell, or move the file aside"
-    return "check that the file's directory exists (or can be created) and is writable"
-
-
 @attrs.define(eq=False)
 class ArtifactStore:
     """Versioned artifacts in the SQLite file ``path`` (``None`` or ``":memory:"``: a private
@@ -328,76 +317,26 @@ class ArtifactStore:
     # --- plumbing ---------------------------------------------------------------------------
 
     def _error(self, operation: str, exc: BaseException) -> LlmspellError:
-        return LlmspellError(
-            "state_error",
-            f"artifact store {self.where} failed to {operation}: {exc}",
-            {"path": self.where, "operation": operation, "error": str(exc)},
-            hint=_hint_for(exc),
-        )
+        return storage_error("artifact store", self.path, operation, exc)
 
     def _connect(self) -> sqlite3.Connection:
-        """Open the connection once: pragmas, then the tables (runs in a worker thread)."""
+        """Open the connection once (runs in a worker thread)."""
         if self._conn is not None:
             return self._conn
-        import sqlite3
-
-        if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(
-            MEMORY if self.path is None else self.path, timeout=self.busy_timeout,
-            isolation_level=None, check_same_thread=False,
-        )
-        try:
-            if self.path is not None:
-                conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
-                mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-                if str(mode).lower() != "wal":
-                    raise sqlite3.OperationalError(
-                        f"cannot switch to WAL journal mode (got {mode!r})"
-                    )
-                conn.execute("PRAGMA synchronous = NORMAL")
-            self._create_schema(conn)
-        except BaseException:
-            conn.close()
-            raise
+        conn = open_database(self.path, schema=_SCHEMA, version=SCHEMA_VERSION,
+                             busy_timeout=self.busy_timeout)
         self._conn = conn
         # a store nobody closes (the in-memory store of a run) closes its connection when it
         # is collected
         self._finalizer = weakref.finalize(self, conn.close)
         return conn
 
-    @staticmethod
-    def _create_schema(conn: sqlite3.Connection) -> None:
-        import sqlite3
-
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version == SCHEMA_VERSION:
-            return
-        if version > SCHEMA_VERSION:
-            raise sqlite3.DatabaseError(
-                f"schema version {version} is newer than this llmspell's {SCHEMA_VERSION}"
-            )
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in _SCHEMA:
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-
     def _rollback(self) -> None:
         """End a failed transaction; if even that fails, drop the connection (worker thread)."""
         conn = self._conn
-        if conn is None or not conn.in_transaction:
-            return
-        import sqlite3
-
-        try:
-            conn.execute("ROLLBACK")
-        except sqlite3.Error:
+        if not rollback(conn):
             self._conn = None
+            assert conn is not None
             conn.close()
 
     async def _run(self, operation: str, work: Callable[[sqlite3.Connection], T]) -> T:

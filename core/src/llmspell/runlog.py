@@ -55,6 +55,7 @@ from llmspell.errors import LlmspellError
 from llmspell.events import Event
 from llmspell.operations import OPERATION
 from llmspell.project import data_dir
+from llmspell.sqlite_files import open_database, storage_error
 
 if TYPE_CHECKING:
     import contextvars
@@ -345,15 +346,6 @@ class ReplyRecord:
 # --- the database -------------------------------------------------------------------------------
 
 
-def _hint(exc: BaseException) -> str:
-    text = str(exc).lower()
-    if "not a database" in text or "malformed" in text or "corrupt" in text:
-        return "the file is not a usable SQLite database; move it aside to start a new run log"
-    if "locked" in text or "busy" in text:
-        return "another process held the run log too long; retry"
-    return "check that the .llmspell directory exists (or can be created) and is writable"
-
-
 class _Database:
     """One connection to the run log file, used from worker threads one call at a time."""
 
@@ -365,47 +357,14 @@ class _Database:
         self.closed = False
 
     def error(self, operation: str, exc: BaseException) -> LlmspellError:
-        return LlmspellError(
-            "state_error",
-            f"run log {self.path} failed to {operation}: {exc}",
-            {"path": str(self.path), "operation": operation, "error": str(exc)},
-            hint=_hint(exc),
-        )
+        return storage_error("run log", self.path, operation, exc)
 
     def _connect(self) -> sqlite3.Connection:
-        import sqlite3
-
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None,
-                               check_same_thread=False)
-        try:
-            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
-            if str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
-                mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-                if str(mode).lower() != "wal":
-                    raise sqlite3.OperationalError(f"cannot switch to WAL mode (got {mode!r})")
-            # a diagnostic log: no fsync (a run records in ~2 ms instead of ~20); an application
-            # crash loses nothing, a power cut just after a run may cost the log
-            conn.execute("PRAGMA synchronous = OFF")
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise sqlite3.DatabaseError(
-                    f"schema version {version} is newer than this llmspell's {SCHEMA_VERSION}"
-                )
-            if version < SCHEMA_VERSION:
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    for statement in _SCHEMA:
-                        conn.execute(statement)
-                    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-                    conn.execute("COMMIT")
-                except BaseException:
-                    conn.execute("ROLLBACK")
-                    raise
-        except BaseException:
-            conn.close()
-            raise
-        return conn
+        # a diagnostic log: no fsync (a run records in ~2 ms instead of ~20, the cost of the
+        # checkpoint when the last connection closes); an application crash loses nothing, a
+        # power cut just after a run may cost the log
+        return open_database(self.path, schema=_SCHEMA, version=SCHEMA_VERSION,
+                             busy_timeout=self.busy_timeout, synchronous="OFF")
 
     def call(
         self, operation: str, work: Callable[[sqlite3.Connection], T], *, create: bool = True,

@@ -13,6 +13,7 @@ import attrs
 import trio
 
 from llmspell.errors import LlmspellError
+from llmspell.sqlite_files import open_database, rollback, storage_error
 from llmspell.state.backend import UpdateFn, closed_error
 from llmspell.state.scopes import Scope, check_key, scope_text
 from llmspell.state.values import JsonValue, checked_copy, decode_json, encode_json
@@ -46,17 +47,6 @@ def _to_path(path: str | os.PathLike[str]) -> Path:
     return Path(path).expanduser().absolute()
 
 
-def _hint_for(exc: BaseException) -> str:
-    text = str(exc).lower()
-    if "not a database" in text or "malformed" in text or "corrupt" in text:
-        return "the file is not a usable SQLite database; move it aside to start with empty state"
-    if "locked" in text or "busy" in text:
-        return "another process held the state store too long; retry, or raise busy_timeout"
-    if isinstance(exc, OSError) or "unable to open" in text or "readonly" in text:
-        return "check that the state file's directory exists (or can be created) and is writable"
-    return "check the state file and its directory"
-
-
 @attrs.define(eq=False)
 class SqliteBackend:
     """A :class:`~llmspell.state.backend.StateBackend` stored in the SQLite file ``path``.
@@ -84,70 +74,21 @@ class SqliteBackend:
     # --- plumbing ---------------------------------------------------------------------------
 
     def _error(self, operation: str, exc: BaseException) -> LlmspellError:
-        return LlmspellError(
-            "state_error",
-            f"state store {self.path} failed to {operation}: {exc}",
-            {"path": str(self.path), "operation": operation, "error": str(exc)},
-            hint=_hint_for(exc),
-        )
+        return storage_error("state store", self.path, operation, exc)
 
     def _connect(self) -> sqlite3.Connection:
-        """Open the connection once: pragmas, then the table (runs in a worker thread)."""
-        if self._conn is not None:
-            return self._conn
-        import sqlite3
-
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(
-            self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
-        )
-        try:
-            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
-            mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
-            if str(mode).lower() != "wal":
-                mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-                if str(mode).lower() != "wal":
-                    raise sqlite3.OperationalError(
-                        f"cannot switch to WAL journal mode (got {mode!r})"
-                    )
-            conn.execute("PRAGMA synchronous = NORMAL")
-            self._create_schema(conn)
-        except BaseException:
-            conn.close()
-            raise
-        self._conn = conn
-        return conn
-
-    def _create_schema(self, conn: sqlite3.Connection) -> None:
-        import sqlite3
-
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version == SCHEMA_VERSION:
-            return
-        if version > SCHEMA_VERSION:
-            raise sqlite3.DatabaseError(
-                f"schema version {version} is newer than this llmspell's {SCHEMA_VERSION}"
-            )
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            conn.execute(_CREATE_TABLE)
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+        """Open the connection once (runs in a worker thread)."""
+        if self._conn is None:
+            self._conn = open_database(self.path, schema=[_CREATE_TABLE],
+                                       version=SCHEMA_VERSION, busy_timeout=self.busy_timeout)
+        return self._conn
 
     def _rollback(self) -> None:
         """End a failed transaction; if even that fails, drop the connection (worker thread)."""
         conn = self._conn
-        if conn is None or not conn.in_transaction:
-            return
-        import sqlite3
-
-        try:
-            conn.execute("ROLLBACK")
-        except sqlite3.Error:
+        if not rollback(conn):
             self._conn = None
+            assert conn is not None
             conn.close()
 
     async def _run(self, operation: str, work: Callable[[sqlite3.Connection], T]) -> T:
