@@ -116,12 +116,7 @@ def progress_lines(stderr: str) -> list[str]:
     return out
 
 
-@pytest.fixture(autouse=True)
-def _isolated_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    cwd = tmp_path / "cwd"
-    cwd.mkdir()
-    monkeypatch.chdir(cwd)
-    monkeypatch.delenv("LLMSPELL_PROJECT", raising=False)
+pytestmark = pytest.mark.usefixtures("isolated_cwd")
 
 
 def write_spell(tmp_path: Path, lang: str, source: str | None = None) -> Path:
@@ -215,7 +210,7 @@ def test_a_failed_run_ends_with_a_failed_summary_and_the_error(tmp_path: Path) -
         "agent solo started",
         "agent solo finished (8 tokens, $0.5000)",
         "agent solo started",
-        "agent solo failed",
+        "agent solo failed: model 'scripted/m' failed: RuntimeError: gone",
     ]
     assert re.fullmatch(r"failed after \d+\.\d s · 1 llm call · 8 tokens · \$0\.5000", lines[-1])
     assert result.stderr.splitlines()[-1].startswith("error: ")  # the error comes last

@@ -91,12 +91,7 @@ def server() -> Iterator[ToolServer]:
         chat.close()
 
 
-@pytest.fixture(autouse=True)
-def _isolated_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    cwd = tmp_path / "cwd"
-    cwd.mkdir()
-    monkeypatch.chdir(cwd)
-    monkeypatch.delenv("LLMSPELL_PROJECT", raising=False)
+pytestmark = pytest.mark.usefixtures("isolated_cwd")
 
 
 def invoke(kernel: Kernel, *args: str, input: str | None = None) -> Result:

@@ -49,12 +49,7 @@ def echo_history(request: ChatRequest) -> Reply:
     return Reply(text=" | ".join(users))
 
 
-@pytest.fixture(autouse=True)
-def _isolated_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    cwd = tmp_path / "cwd"
-    cwd.mkdir()
-    monkeypatch.chdir(cwd)
-    monkeypatch.delenv("LLMSPELL_PROJECT", raising=False)
+pytestmark = pytest.mark.usefixtures("isolated_cwd")
 
 
 def invoke(*args: str, provider: ScriptedProvider | None = None) -> Result:
