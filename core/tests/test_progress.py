@@ -23,8 +23,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from llmspell.cli import cli
-from llmspell.cli import progress as progress_mod
+from llmspell.cli import cli, tracking
 from llmspell.cli.app import CliState
 from llmspell.cli.progress import (
     LineDisplay,
@@ -422,7 +421,7 @@ async def test_the_tap_never_raises(monkeypatch: pytest.MonkeyPatch) -> None:
         raise RuntimeError("bug")
 
     # a failing line writer and a failing handler: the run goes on, the failures are counted
-    monkeypatch.setitem(progress_mod._HANDLERS, "workflow.started", broken_handler)
+    monkeypatch.setitem(tracking._HANDLERS, "workflow.started", broken_handler)
     tracker = Tracker(on_line=broken_line)
     kernel = make_kernel(entry_points=True, provider=ScriptedProvider(pipeline_replies()))
     assert await _run_spell(kernel, tracker) == "written"
