@@ -244,3 +244,21 @@ def test_each_sys_path_layout_has_its_own_entry(site: Path, tmp_path: Path, monk
     assert scans.count == 2  # both layouts came from the cache
     [cache] = Path(os.environ[plugins.CACHE_ENV]).glob("*.json")
     assert len(json.loads(cache.read_text())["layouts"]) == 2
+
+
+def test_a_plugin_its_distribution_declares_off_by_default_is_not_even_imported(
+    site: Path,
+) -> None:
+    """Group ``llmspell.default_off`` names plugins that are off by default: the loader skips
+    them without importing their module, and imports them only when enabled."""
+    _install(site, "epcache_off", "[llmspell]\nepcache-off = epcache_off\n"
+             "[llmspell.default_off]\nepcache-off = epcache_off\n")
+    (site / "epcache_off.py").write_text("raise RuntimeError('imported')\n")
+    kernel = Kernel.load(env={plugins.CACHE_ENV: os.environ[plugins.CACHE_ENV]})
+    assert "epcache-off" not in kernel.plugins
+    assert "epcache_off" not in sys.modules
+    assert not [f for f in kernel.loader.failures if f.name == "epcache-off"]
+    enabled = Kernel.load(env={plugins.CACHE_ENV: os.environ[plugins.CACHE_ENV]},
+                          enable=["epcache-off"])
+    (failure,) = [f for f in enabled.loader.failures if f.name == "epcache-off"]
+    assert "imported" in failure.error  # enabled: the module was imported (and failed here)

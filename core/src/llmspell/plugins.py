@@ -34,6 +34,9 @@ from llmspell import hookspecs
 from llmspell.hookspecs import PROJECT
 
 ENTRY_POINT_GROUP = "llmspell"
+#: entry points of this group name plugins of group ``llmspell`` that are off by default, so
+#: that the loader need not import them to read their ``llmspell_default_enabled``
+DEFAULT_OFF_GROUP = "llmspell.default_off"
 LOAD_ENV = "LLMSPELL_LOAD_PLUGINS"
 DISABLE_ENV = "LLMSPELL_DISABLE_PLUGINS"
 #: where llmspell keeps its caches (set but empty: keep none)
@@ -127,16 +130,20 @@ class PluginLoader:
         disable: Collection[str] = (),
     ) -> None:
         """Load every entry point of group ``llmspell`` that the environment filters admit,
-        except those in ``disable`` and those whose module says ``llmspell_default_enabled =
-        False`` unless they are in ``enable``."""
+        except those in ``disable`` and those off by default unless they are in ``enable``:
+        named in group ``llmspell.default_off`` of their distribution (not even imported), or
+        whose module says ``llmspell_default_enabled = False``."""
         allow = _names(env.get(LOAD_ENV))
         deny = (_names(env.get(DISABLE_ENV)) or set()) | set(disable)
+        off = {row[0] for row in entry_point_list(DEFAULT_OFF_GROUP, env)}
         seen: set[str] = set()
         for name, value, package, version in entry_point_list(ENTRY_POINT_GROUP, env):
             if name in seen:
                 continue
             seen.add(name)
             if (allow is not None and name not in allow) or name in deny:
+                continue
+            if name in off and name not in enable:
                 continue
             try:
                 plugin: Any = load_entry_point(value)
