@@ -431,7 +431,11 @@ class HookDispatcher:
         before, after = OPERATIONS[kind]
         if ctx is None:
             ctx = HookContext(before, kind, name, input, run_id=run_id)
-        action = await self.call(before, ctx) if self.chain(before) else None
+        # (the chains run inline: no coroutine unless a hook is async)
+        chain = self.chain(before)
+        action = self._run_chain(before, ctx, chain) if chain else None
+        if isinstance(action, _Pending):
+            action = await action.finish()
         if isinstance(action, Cancel):
             raise _cancelled(kind, name, action)
         if isinstance(action, Skip):
@@ -455,7 +459,10 @@ class HookDispatcher:
                         continue
                     else:
                         raise
-            action = await self.call(after, ctx) if self.chain(after) else None
+            chain = self.chain(after)
+            action = self._run_chain(after, ctx, chain) if chain else None
+            if isinstance(action, _Pending):
+                action = await action.finish()
             if isinstance(action, Cancel):
                 raise _cancelled(kind, name, action)
             if isinstance(action, Retry):

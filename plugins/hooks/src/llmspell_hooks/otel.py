@@ -283,15 +283,16 @@ def _task_gone(task: Any) -> bool:
     return nursery is not None and task not in nursery.child_tasks
 
 
-_CALL_CODE = HookDispatcher.call.__code__
+_GUARD_CODE = HookDispatcher.guard.__code__
 
 
 def _guard_frame() -> Any:
-    """The frame that called ``HookDispatcher.call`` for the hook running now."""
+    """The frame of the ``HookDispatcher.guard`` running the hook running now (``None`` for a
+    hook called outside one)."""
     frame = sys._getframe(1)
     while frame is not None:
-        if frame.f_code is _CALL_CODE:
-            return frame.f_back
+        if frame.f_code is _GUARD_CODE:
+            return frame
         frame = frame.f_back  # type: ignore[assignment]
     return None
 
