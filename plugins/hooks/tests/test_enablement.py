@@ -15,9 +15,11 @@ import pytest
 from llmspell.config import parse
 from llmspell.errors import LlmspellError
 from llmspell.kernel import Kernel
+from llmspell.lifecycle import OPERATIONS, HookPoint
 
-DEFAULT_ON = {"hooks-cost"}
-DEFAULT_OFF = {"hooks-cache", "hooks-ratelimit", "hooks-retry", "hooks-circuit", "hooks-otel"}
+DEFAULT_ON = {"hooks-cost", "hooks-logging", "hooks-metrics"}
+DEFAULT_OFF = {"hooks-cache", "hooks-ratelimit", "hooks-retry", "hooks-circuit", "hooks-trace",
+               "hooks-otel"}
 
 
 def hooks_loaded(kernel: Kernel) -> set[str]:
@@ -30,6 +32,42 @@ def test_the_default_set_loads_by_itself() -> None:
     assert not [f for f in kernel.failures if f.name.startswith("hooks-")]
     for name in DEFAULT_ON:
         assert kernel.plugins[name].package == "llmspell-hooks"
+
+
+def _chain(kernel: Kernel, point: HookPoint) -> list[str]:
+    return [entry.name for entry in kernel.hooks.chain(point)]
+
+
+def test_the_default_set_does_little_per_operation() -> None:
+    """With default settings no operation has a before hook (metrics time operations from
+    ctx.started, logging at level warning has nothing to do on success, cost checks budgets
+    only where there are budgets); the after hooks are metrics' counters and cost's counting
+    of model calls; failures go to on_error hooks."""
+    kernel = Kernel.load(env={})
+    for kind, (before, after) in OPERATIONS.items():
+        assert _chain(kernel, before) == [], kind
+        if kind in ("state_write", "event_emit"):
+            assert _chain(kernel, after) == [], kind
+        elif kind == "llm_call":
+            assert _chain(kernel, after) == ["hooks-cost.llmspell_after_llm_call",
+                                             "hooks-metrics:counters.llmspell_after_llm_call"]
+        else:
+            assert _chain(kernel, after) == [f"hooks-metrics:counters.{after.hook_name}"], kind
+    # metrics first (it counts every failed attempt), logging last (only what nobody recovered)
+    assert _chain(kernel, HookPoint.ON_ERROR) == ["hooks-metrics:counters.llmspell_on_error",
+                                                  "hooks-logging.llmspell_on_error"]
+    # the settings that need more hooks add them to that kernel only
+    config = parse(tomllib.loads(
+        '[plugins.hooks-logging]\nlevel = "debug"\n\n[plugins.hooks-cost]\nmax_cost = 1.0\n'))
+    busy = Kernel.load(env={}, config=config)
+    assert _chain(busy, HookPoint.BEFORE_LLM_CALL) == [
+        "hooks-cost:budgets.llmspell_before_llm_call",
+        "hooks-logging:operations.llmspell_before_llm_call",
+    ]
+    assert "hooks-logging:operations.llmspell_after_state_write" in _chain(
+        busy, HookPoint.AFTER_STATE_WRITE)
+    assert hooks_loaded(busy) == DEFAULT_ON  # the per-kernel hook objects are not plugins
+    assert _chain(kernel, HookPoint.BEFORE_LLM_CALL) == []
 
 
 def test_every_hook_can_be_enabled_or_disabled_by_name() -> None:
@@ -71,4 +109,5 @@ def _plugins_json(*flags: str, cwd: Path) -> set[str]:
 def test_hook_flags_on_the_command_line(tmp_path: Path) -> None:
     assert _plugins_json(cwd=tmp_path) == DEFAULT_ON
     assert _plugins_json("--hook", "cache", "--hook=otel", "--no-hook", "cost",
-                         cwd=tmp_path) == {"hooks-cache", "hooks-otel"}
+                         cwd=tmp_path) == DEFAULT_ON - {"hooks-cost"} | {"hooks-cache",
+                                                                         "hooks-otel"}

@@ -9,8 +9,12 @@ returned; it emits ``cost.budget_exceeded``; every model call after it fails.
 Python API: :func:`totals` (a run's :class:`Totals`, during and after the run) and
 :func:`settings` (a kernel's :class:`Settings`).
 
-Cheap by design (it is in the default set): both hooks are plain functions doing a few
-dictionary look-ups and additions; they only become awaitable when an event must be emitted.
+Cheap by design (it is in the default set): ``after_llm_call`` is a plain function doing two
+dictionary look-ups and four additions to the model's totals (the run's are added up when read);
+it becomes awaitable only when an event must be emitted.
+``before_llm_call`` exists only in kernels with a budget: :func:`llmspell_configure` registers
+it there, as a second plugin object (:data:`BUDGET_HOOKS`); elsewhere a model call has no before
+hook of this plugin at all.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ BUDGETS = ("max_cost", "max_tokens", "max_input_tokens", "max_output_tokens")
 KEYS = ("enabled", *BUDGETS, "updates")
 #: Before the other built-in hooks: a refused call never reaches the cache or a rate limit.
 PRIORITY = 50
+#: the name of the per-kernel plugin object holding the budget check (kernels with a budget)
+BUDGET_HOOKS = "hooks-cost:budgets"
 
 
 @attrs.define(frozen=True)
@@ -95,12 +101,14 @@ class ModelTotals:
 
 
 @attrs.define
-class Totals(ModelTotals):
+class Totals:
     """A run's totals: every model call, and per model string (``provider/model``).
 
-    ``skipped_calls`` counts calls a hook answered without the provider (a cache hit): they
-    cost nothing and add no tokens. ``exceeded`` lists the budgets used up, in the order they
-    were crossed.
+    ``calls``, ``input_tokens``, ``output_tokens``, ``total_tokens``, ``cost`` and
+    ``unpriced_calls`` are those of :attr:`models` added up (when read: a model call updates
+    only its model's :class:`ModelTotals`). ``skipped_calls`` counts calls a hook answered
+    without the provider (a cache hit): they cost nothing and add no tokens. ``exceeded`` lists
+    the budgets used up, in the order they were crossed.
     """
 
     run_id: str = ""
@@ -108,12 +116,36 @@ class Totals(ModelTotals):
     models: dict[str, ModelTotals] = attrs.field(factory=dict)
     exceeded: list[str] = attrs.field(factory=list)
 
+    @property
+    def calls(self) -> int:
+        return sum(m.calls for m in self.models.values())
+
+    @property
+    def input_tokens(self) -> int:
+        return sum(m.input_tokens for m in self.models.values())
+
+    @property
+    def output_tokens(self) -> int:
+        return sum(m.output_tokens for m in self.models.values())
+
+    @property
+    def total_tokens(self) -> int:
+        return sum(m.input_tokens + m.output_tokens for m in self.models.values())
+
+    @property
+    def cost(self) -> float:
+        return sum((m.cost for m in self.models.values()), 0.0)
+
+    @property
+    def unpriced_calls(self) -> int:
+        return sum(m.unpriced_calls for m in self.models.values())
+
     def spent(self, budget: str) -> float:
         """What ``budget`` (``max_cost``, ``max_tokens`` ...) counts, so far."""
         if budget == "max_cost":
             return self.cost
         if budget == "max_tokens":
-            return self.input_tokens + self.output_tokens
+            return self.total_tokens
         if budget == "max_input_tokens":
             return self.input_tokens
         if budget == "max_output_tokens":
@@ -123,7 +155,12 @@ class Totals(ModelTotals):
     def to_dict(self) -> dict[str, Any]:
         return {
             "run_id": self.run_id,
-            **super().to_dict(),
+            "calls": self.calls,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "total_tokens": self.total_tokens,
+            "cost": self.cost,
+            "unpriced_calls": self.unpriced_calls,
             "skipped_calls": self.skipped_calls,
             "models": {name: m.to_dict() for name, m in self.models.items()},
             "exceeded": list(self.exceeded),
@@ -138,19 +175,21 @@ _totals: weakref.WeakKeyDictionary[Any, Totals] = weakref.WeakKeyDictionary()
 
 
 class _Live:
-    """What the hooks need of a run that is open: its totals and its kernel's budgets."""
+    """What the hooks need of a run that is open: its totals (and their per-model dict) and its
+    kernel's budgets."""
 
-    __slots__ = ("budgets", "totals", "updates")
+    __slots__ = ("budgets", "models", "totals", "updates")
 
     def __init__(self, totals: Totals, config: Settings) -> None:
         self.totals = totals
+        self.models = totals.models
         self.budgets = config.budgets
         self.updates = config.updates
 
 
 #: run_id -> the open run's record, for the hooks' one cheap look-up per call; dropped at
 #: spell_end (or when the run object is collected, should a run end without spell_end)
-_live: dict[str, _Live] = {}
+_live: dict[str | None, _Live] = {}
 
 
 def settings(kernel: Kernel) -> Settings:
@@ -197,18 +236,30 @@ def llmspell_configure(config: Config, kernel: Kernel) -> None:
             raise table.error(key, f"must be a whole number greater than 0, got {value!r}")
         values[key] = value
     values["updates"] = table.get("updates", bool, False)
-    _settings[kernel] = Settings(**values)
+    chosen = _settings[kernel] = Settings(**values)
+    pm = kernel.pm
+    old = pm.get_plugin(BUDGET_HOOKS)
+    if old is not None:
+        pm.unregister(old)
+    if chosen.budgets:
+        pm.register(_Budgets(), name=BUDGET_HOOKS)
+    kernel.hooks.invalidate()
 
 
-@hookimpl(priority=PRIORITY)
-def llmspell_before_llm_call(ctx: HookContext) -> None:
-    live = _live.get(ctx.run_id or "")
-    if live is None or not live.budgets:
-        return  # no model call yet (nothing spent), or no budget
-    spent = live.totals
-    for budget, limit in live.budgets:
-        if spent.spent(budget) >= limit:
-            raise _exceeded(ctx.run, ctx.name, spent, budget, limit)
+class _Budgets:
+    """The budget check of the kernels that have a budget."""
+
+    __slots__ = ()
+
+    @hookimpl(priority=PRIORITY)
+    def llmspell_before_llm_call(self, ctx: HookContext) -> None:
+        live = _live.get(ctx.run_id)
+        if live is None:
+            return  # no model call yet: nothing spent
+        spent = live.totals
+        for budget, limit in live.budgets:
+            if spent.spent(budget) >= limit:
+                raise _exceeded(ctx.run, ctx.name, spent, budget, limit)
 
 
 @hookimpl(priority=PRIORITY)
@@ -216,7 +267,7 @@ def llmspell_after_llm_call(ctx: HookContext) -> Awaitable[None] | None:
     usage = getattr(ctx.output, "usage", None)
     if usage is None:
         return None
-    live = _live.get(ctx.run_id or "")
+    live = _live.get(ctx.run_id)
     if live is None:
         live = _start(ctx)
         if live is None:
@@ -225,12 +276,18 @@ def llmspell_after_llm_call(ctx: HookContext) -> Awaitable[None] | None:
     if ctx.skipped:
         spent.skipped_calls += 1
         return None
-    input_tokens, output_tokens, cost = usage.input_tokens, usage.output_tokens, usage.cost
-    spent.add(input_tokens, output_tokens, cost)
-    model = spent.models.get(ctx.name)
+    model = live.models.get(ctx.name)
     if model is None:
-        model = spent.models[ctx.name] = ModelTotals()
-    model.add(input_tokens, output_tokens, cost)
+        model = live.models[ctx.name] = ModelTotals()
+    # ModelTotals.add, inlined; the run's figures are its models' added up when read
+    model.calls += 1
+    model.input_tokens += usage.input_tokens
+    model.output_tokens += usage.output_tokens
+    cost = usage.cost
+    if cost is None:
+        model.unpriced_calls += 1
+    else:
+        model.cost += cost
     if not live.budgets:
         return _announce(ctx.run, ctx.name, spent, [], True) if live.updates else None
     crossed = [
