@@ -149,6 +149,12 @@ async def main() -> str:
         f"The concurrency run starts {CONCURRENT_SPELLS} spells at once, each making "
         f"{CONCURRENT_CALLS} `State.set` + `Task.sleep(0)` pairs.",
         "",
+        "On the shared machines these figures are bimodal per process: the same code, measured",
+        "in one process after another, settles either near 18 µs per JavaScript `State.get` or",
+        "near 33 µs (CPU time equal to wall time, with or without address randomisation, on",
+        "either core; valgrind counts the same instructions), so one run of the report shows",
+        "whichever mode its process got.",
+        "",
         "| engine | µs per State.get | µs per Task.sleep(0) | ms per minimal spell run "
         f"| {CONCURRENT_SPELLS} spells x {CONCURRENT_CALLS} calls: s (calls/s) |",
         "|---|---|---|---|---|",
