@@ -656,3 +656,32 @@ def test_quiet_on_a_terminal_prints_nothing_extra(tmp_path: Path) -> None:
     assert shown[:2] == ["before", "after"]
     assert "careful" in shown[2]
     assert shown[3:] == ["written"]
+
+
+FAILING_TOOL = """
+    Tool.define{name = "flaky", description = "Fails.", parameters = {type = "object"},
+      run = function(args) error({code = "tool_error", message = "disk on fire"}) end}
+    local ok, err = pcall(Tool.call, "flaky", {})
+    Log.warn("handled " .. err.code)
+    return 1
+"""
+
+
+@pytest.mark.parametrize("options, progress_line, log_line", [
+    ((), True, False),  # progress reports the failure: hooks-logging's record is not repeated
+    (("-q",), False, False),  # quiet: only the run's own error would appear
+    (("--no-progress",), False, True),  # nothing else reports it: the log record does
+])
+def test_a_failed_operation_is_reported_once_on_stderr(
+    tmp_path: Path, options: tuple[str, ...], progress_line: bool, log_line: bool,
+) -> None:
+    spell = write_spell(tmp_path, "lua", FAILING_TOOL)
+    result = subprocess.run(
+        [sys.executable, "-c", "from llmspell.cli import main; main()", "run", *options,
+         "--project", str(tmp_path), str(spell)], capture_output=True, text=True, cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "1\n"
+    assert "handled tool_error" in result.stderr  # the spell's own Log line always shows
+    assert ("tool flaky failed: " in result.stderr) is progress_line
+    assert ("ERROR llmspell.tool: tool_call 'flaky' failed" in result.stderr) is log_line

@@ -46,6 +46,7 @@ import contextlib
 import functools
 import io
 import json
+import logging
 import os
 import queue
 import sys
@@ -503,6 +504,31 @@ def _json_document(tracker: Tracker, result: Any, error: LlmspellError | None) -
     return json.dumps(document, indent=2, ensure_ascii=False, default=repr)
 
 
+#: the loggers of the operation records of ``hooks-logging`` (see docs/hook-logging.md)
+OPERATION_LOGGERS = ("llmspell.agent", "llmspell.llm", "llmspell.tool", "llmspell.workflow",
+                     "llmspell.workflow.step", "llmspell.state", "llmspell.run")
+
+
+def _not_a_failure_record(record: logging.LogRecord) -> bool:
+    fields = getattr(record, "llmspell", None)
+    return not (isinstance(fields, dict) and fields.get("event") == "error")
+
+
+@contextlib.contextmanager
+def _failure_logs_silenced() -> Iterator[None]:
+    """While ``llmspell run`` shows progress (which reports every failed operation itself) or
+    is quiet, the failure records of operations (``hooks-logging``'s ``event = "error"``) do
+    not reach stderr a second time; other records, and a log file, are not affected."""
+    loggers = [logging.getLogger(name) for name in OPERATION_LOGGERS]
+    for logger in loggers:
+        logger.addFilter(_not_a_failure_record)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeFilter(_not_a_failure_record)
+
+
 def run_with_output(
     state: CliState,
     go: Callable[[], Any],
@@ -530,13 +556,16 @@ def run_with_output(
     stderr = sys.stderr
     mode = choose_mode(progress, quiet=quiet, json_output=json_output, stream=stderr)
     if mode == "off" and not json_output:
-        show(go())
+        with _failure_logs_silenced() if quiet else contextlib.nullcontext():
+            result = go()
+        show(result)
         return
     tracker = Tracker()
     result: Any = None
     error: LlmspellError | None = None
     try:
         with contextlib.ExitStack() as stack:
+            stack.enter_context(_failure_logs_silenced())
             if json_output:
                 stack.enter_context(contextlib.redirect_stdout(stderr))
             display: LiveDisplay | None = None
