@@ -555,13 +555,13 @@ def run_with_output(
         )
     stderr = sys.stderr
     mode = choose_mode(progress, quiet=quiet, json_output=json_output, stream=stderr)
+    result: Any = None
     if mode == "off" and not json_output:
         with _failure_logs_silenced() if quiet else contextlib.nullcontext():
             result = go()
         show(result)
         return
     tracker = Tracker()
-    result: Any = None
     error: LlmspellError | None = None
     try:
         with contextlib.ExitStack() as stack:
