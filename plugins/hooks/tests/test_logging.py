@@ -17,6 +17,7 @@ from unittest import mock
 
 import attrs
 import pytest
+from hook_support import ADD, AGENT, BOOM, HOOKS, answerer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -25,10 +26,8 @@ from llmspell.agents import LLMAgent
 from llmspell.errors import LlmspellError
 from llmspell.kernel import Kernel
 from llmspell.lifecycle import Cancel, HookPoint, Retry
-from llmspell.messages import ToolCall
-from llmspell.providers import ChatRequest
 from llmspell.runtime import SpellRun
-from llmspell.testing import Reply, ScriptedProvider
+from llmspell.testing import ScriptedProvider
 from llmspell.tools import Tool
 from llmspell_hooks import logging_hook
 from llmspell_hooks.redact import (
@@ -41,31 +40,7 @@ from llmspell_hooks.redact import (
     summarize,
 )
 
-HOOKS = ["hooks-logging", "hooks-metrics", "hooks-cost", "hooks-cache", "hooks-ratelimit",
-         "hooks-retry", "hooks-circuit", "hooks-trace", "hooks-otel"]
-
-
-def answer(request: ChatRequest) -> Reply:
-    """Ask for the tool named in the prompt (``use <tool>``), then answer."""
-    last = request.messages[-1]
-    if last.role == "tool":
-        return Reply(text=f"done: {last.content}")
-    tool = last.content.split("use ", 1)[1].split()[0] if "use " in last.content else "add"
-    return Reply(tool_calls=[ToolCall("call_1", tool, {"a": 2, "b": 3})])
-
-
-async def add(args: dict[str, Any], ctx: Any) -> Any:
-    return args["a"] + args["b"]
-
-
-async def boom(args: dict[str, Any], ctx: Any) -> Any:
-    raise RuntimeError("kaput")
-
-
-ADD = Tool(name="add", description="Add two integers.", run=add, parameters={
-    "type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
-    "required": ["a", "b"]})
-BOOM = Tool(name="boom", description="Always fails.", run=boom)
+answer = answerer()
 
 
 def load(toml: str = "", enable: tuple[str, ...] = ("hooks-logging",)) -> Kernel:
@@ -92,8 +67,6 @@ def fields(record: logging.LogRecord) -> dict[str, Any]:
 def capture_all(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG, logger="llmspell")
 
-
-AGENT = LLMAgent(name="adder", model="scripted/test", tools=["add", "boom"])
 
 
 # --- levels -----------------------------------------------------------------------------------

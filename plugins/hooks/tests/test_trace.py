@@ -10,45 +10,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hook_support import ADD, AGENT, BOOM, HOOKS, answerer
 
 import llmspell.config
-from llmspell.agents import LLMAgent
 from llmspell.errors import LlmspellError
 from llmspell.kernel import Kernel
 from llmspell.lifecycle import HookPoint, Modify
-from llmspell.messages import ToolCall
-from llmspell.providers import ChatRequest
 from llmspell.runtime import SpellRun
-from llmspell.testing import Reply, ScriptedProvider
-from llmspell.tools import Tool
+from llmspell.testing import ScriptedProvider
 from llmspell_hooks import trace
 
-HOOKS = ["hooks-logging", "hooks-metrics", "hooks-cost", "hooks-cache", "hooks-ratelimit",
-         "hooks-retry", "hooks-circuit", "hooks-trace", "hooks-otel"]
-
-
-def answer(request: ChatRequest) -> Reply:
-    """Ask for the tool named in the prompt (``use <tool>``), then answer."""
-    last = request.messages[-1]
-    if last.role == "tool":
-        return Reply(text=f"done: {last.content}")
-    tool = last.content.split("use ", 1)[1].split()[0] if "use " in last.content else "add"
-    return Reply(tool_calls=[ToolCall("call_1", tool, {"a": 2, "b": 3})])
-
-
-async def add(args: dict[str, Any], ctx: Any) -> Any:
-    return args["a"] + args["b"]
-
-
-async def boom(args: dict[str, Any], ctx: Any) -> Any:
-    raise RuntimeError("kaput")
-
-
-ADD = Tool(name="add", description="Add two integers.", run=add, parameters={
-    "type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
-    "required": ["a", "b"]})
-BOOM = Tool(name="boom", description="Always fails.", run=boom)
-AGENT = LLMAgent(name="adder", model="scripted/test", tools=["add", "boom"])
+answer = answerer()
 
 #: the points of an agent run with one tool call (event emissions left out)
 AGENT_POINTS = [
