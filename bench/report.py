@@ -28,6 +28,20 @@ TARGETS = [
     ("js_spell_run_ms", "<", 1.0, "start (and finish) a minimal JavaScript spell run (ms)"),
     ("cli_run_one.lua_s", "<", 0.3, "`llmspell run` of a one-line Lua spell (s, wall)"),
     ("cli_run_one.js_s", "<", 0.3, "`llmspell run` of a one-line JavaScript spell (s, wall)"),
+    # issue 3's absolute figures, scaled to its machine (the bare imports in 0.2 s; see
+    # bench_bridges): the shared machines run everything up to 2x slower at times
+    ("lua_host_call_scaled_us", "<", 25.0,
+     "awaited host call from Lua (µs), scaled to the issue's machine"),
+    ("js_host_call_scaled_us", "<", 25.0,
+     "awaited host call from JavaScript (µs), scaled to the issue's machine"),
+    ("lua_spell_run_scaled_ms", "<", 1.0,
+     "minimal Lua spell run (ms), scaled to the issue's machine"),
+    ("js_spell_run_scaled_ms", "<", 1.0,
+     "minimal JavaScript spell run (ms), scaled to the issue's machine"),
+    ("cli_run_one.lua_scaled_s", "<", 0.3,
+     "`llmspell run` of a one-line Lua spell (s), scaled to the issue's machine"),
+    ("cli_run_one.js_scaled_s", "<", 0.3,
+     "`llmspell run` of a one-line JavaScript spell (s), scaled to the issue's machine"),
     # the 0.3 s above assumed the issue's 0.2 s for the bare imports: the time llmspell adds
     ("cli_overhead_one.lua_s", "<", 0.1,
      "`llmspell run` of a one-line Lua spell, seconds over the bare imports"),
@@ -51,7 +65,18 @@ TARGETS = [
 def targets() -> str:
     metrics = {**bench_kernel.METRICS, **bench_bridges.METRICS, **bench_providers.METRICS,
                **bench_local.METRICS, **bench_agents.METRICS, **bench_hooks.METRICS}
-    lines = ["## Targets", "", "| figure | target | measured | met |", "|---|---|---|---|"]
+    lines = [
+        "## Targets",
+        "",
+        "Absolute times depend on the speed of the shared machine at the moment, which swings",
+        "by up to 2x. Issue 3 set its absolute targets on a machine where the bare imports",
+        "every run needs took about 0.2 s; the rows *scaled to the issue's machine* are the",
+        "same figures measured here times 0.2 s / the bare imports timed around them (see",
+        "\"Script bridges\").",
+        "",
+        "| figure | target | measured | met |",
+        "|---|---|---|---|",
+    ]
     for key, op, goal, what in TARGETS:
         if key not in metrics:
             continue
