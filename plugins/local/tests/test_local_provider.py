@@ -423,6 +423,23 @@ def test_plugin_hook_refuses_a_bad_table() -> None:
     assert info.value.code == "config_error"
 
 
+def test_without_a_table_the_settings_are_made_on_first_use() -> None:
+    added: dict[str, LocalProvider] = {}
+
+    class Registry:
+        def add(self, name: str, item: LocalProvider) -> None:
+            added[name] = item
+
+    config = parse({})
+    llmspell_register_providers(Registry(), config)
+    provider = added["local"]
+    assert provider._settings is None  # nothing checked, nothing made yet
+    assert provider.settings == LocalSettings.from_table(config.provider("local"))
+    assert provider.default_model == "smollm2" and provider.models() == ["smollm2"]
+    provider.settings = LocalSettings(n_ctx=512)
+    assert provider.settings.n_ctx == 512
+
+
 async def test_unknown_chat_format_is_a_config_error_on_first_use() -> None:
     provider = LocalProvider(LocalSettings.from_table(local_table({"text_chat_format": "chatmel"})))
     with pytest.raises(LlmspellError) as info:

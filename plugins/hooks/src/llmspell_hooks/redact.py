@@ -53,14 +53,22 @@ _KEY_PREFIXES = frozenset({
     "api", "private", "access", "secret", "signing", "encryption", "master", "client",
     "session", "auth",
 })
-_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+_WORDS = r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+"
+
+# The regular expressions are compiled on first use (about 3 ms, which every ``llmspell run``
+# would pay at start-up for the logging hook, though a run that logs nothing needs none).
+
+
+@functools.cache
+def _pattern(source: str) -> re.Pattern[str]:
+    return re.compile(source)
 
 
 @functools.lru_cache(maxsize=4096)
 def secret_key(name: str) -> bool:
     """Whether a key called ``name`` holds a secret (``api_key``, ``Authorization``,
     ``githubToken``, ``client-secret``; not ``max_tokens`` or ``key``)."""
-    words = [w.lower() for w in _WORDS.findall(name)]
+    words = [w.lower() for w in _pattern(_WORDS).findall(name)]
     for i, word in enumerate(words):
         if word in _SECRET_WORDS or word.endswith(_SECRET_ENDINGS):
             return True
@@ -72,7 +80,7 @@ def secret_key(name: str) -> bool:
 # --- texts ------------------------------------------------------------------------------------
 
 #: credentials recognisable by their shape alone
-_SHAPES = re.compile(
+_SHAPES = (
     r"(?<![A-Za-z0-9])sk-ant-[A-Za-z0-9_\-]{8,}"  # Anthropic
     r"|(?<![A-Za-z0-9])sk-[A-Za-z0-9_\-]{16,}"  # OpenAI (sk-..., sk-proj-...)
     r"|AIza[0-9A-Za-z_\-]{20,}"  # Google
@@ -80,10 +88,10 @@ _SHAPES = re.compile(
     r"|xox[abposr]-[A-Za-z0-9\-]{10,}"  # Slack
     r"|AKIA[0-9A-Z]{16}"  # AWS access key id
 )
-_BEARER = re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/\-]+=*")
+_BEARER = r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/\-]+=*"
 #: ``secret_name = value`` / ``"secret_name": "value"`` inside a text (headers, URLs, reprs,
 #: JSON); an ``Authorization`` value may start with its scheme
-_KEY_VALUE = re.compile(
+_KEY_VALUE = (
     r"""(?ix)
     # a key starts a word (and the whole word is taken at once, no backtracking into it): the
     # expression runs in linear time, even over one long word
@@ -96,7 +104,7 @@ _KEY_VALUE = re.compile(
 )
 
 #: environment variables whose values are secrets
-_ENV_NAME = re.compile(r"(?i)(?:^|_)(?:KEY|TOKEN|SECRET|APIKEY)$|PASSWORD|PASSWD")
+_ENV_NAME = r"(?i)(?:^|_)(?:KEY|TOKEN|SECRET|APIKEY)$|PASSWORD|PASSWD"
 _extra_env_names: set[str] = set()
 #: (len(os.environ), {name: value}, values longest first)
 _env_cache: tuple[int, dict[str, str], tuple[str, ...]] | None = None
@@ -123,10 +131,11 @@ def env_secrets() -> tuple[str, ...]:
                 break
         else:
             return cached[2]
+    secret_name = _pattern(_ENV_NAME).search
     found = {
         name: value
         for name, value in env.items()
-        if (_ENV_NAME.search(name) or name in _extra_env_names)
+        if (secret_name(name) or name in _extra_env_names)
         and len(value) >= MIN_ENV_SECRET
     }
     values = tuple(sorted(set(found.values()), key=len, reverse=True))
@@ -160,9 +169,9 @@ def redact_text(text: str) -> str:
     for value in env_secrets():
         if value in text:
             text = text.replace(value, REDACTED)
-    text = _SHAPES.sub(REDACTED, text)
-    text = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
-    return _KEY_VALUE.sub(_key_value, text)
+    text = _pattern(_SHAPES).sub(REDACTED, text)
+    text = _pattern(_BEARER).sub(lambda m: f"{m.group(1)} {REDACTED}", text)
+    return _pattern(_KEY_VALUE).sub(_key_value, text)
 
 
 # --- values -----------------------------------------------------------------------------------

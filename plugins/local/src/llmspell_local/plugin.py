@@ -12,9 +12,14 @@ from typing import Any
 from llmspell.config import Config
 from llmspell.lifecycle import hookimpl
 from llmspell_local.provider import LocalProvider
-from llmspell_local.settings import LocalSettings
 
 
 @hookimpl
 def llmspell_register_providers(registry: Any, config: Config) -> None:
-    registry.add("local", LocalProvider(LocalSettings.from_table(config.provider("local"))))
+    table = config.provider("local")
+    if not table.keys():  # nothing to check: the settings are made on first use (start-up time)
+        registry.add("local", LocalProvider(table=table))
+        return
+    from llmspell_local.settings import LocalSettings
+
+    registry.add("local", LocalProvider(LocalSettings.from_table(table)))

@@ -20,11 +20,12 @@ from llmspell.providers import (
     ProviderStatus,
     StreamChunk,
 )
-from llmspell_local.model_files import SMOLLM2, ModelFile, find_model
-from llmspell_local.settings import LocalSettings
 
 if TYPE_CHECKING:  # the generation machinery is imported on first use (start-up time)
+    from llmspell.config import Table
     from llmspell_local.generation import Job
+    from llmspell_local.model_files import ModelFile
+    from llmspell_local.settings import LocalSettings
 
 
 class LocalProvider:
@@ -36,8 +37,26 @@ class LocalProvider:
     capabilities = Capabilities(tools=True, json_schema=True, streaming=True)
     default_rank = 0
 
-    def __init__(self, settings: LocalSettings | None = None) -> None:
-        self.settings = settings or LocalSettings()
+    def __init__(self, settings: LocalSettings | None = None, *, table: Table | None = None
+                 ) -> None:
+        """``settings``, or those of ``table`` (an empty ``[providers.local]``: nothing to check,
+        so they are made, and their modules imported, on first use: start-up time), or the
+        defaults."""
+        self._settings = settings
+        self._table = table
+
+    @property
+    def settings(self) -> LocalSettings:
+        if self._settings is None:
+            from llmspell_local.settings import LocalSettings
+
+            table = self._table
+            self._settings = LocalSettings() if table is None else LocalSettings.from_table(table)
+        return self._settings
+
+    @settings.setter
+    def settings(self, value: LocalSettings) -> None:
+        self._settings = value
 
     def __repr__(self) -> str:
         return f"LocalProvider(default_model={self.default_model!r})"
@@ -48,10 +67,14 @@ class LocalProvider:
 
     def models(self) -> list[str]:
         """``smollm2`` and the configured model names."""
+        from llmspell_local.model_files import SMOLLM2
+
         return list(dict.fromkeys([SMOLLM2, *self.settings.models]))
 
     def model_file(self, name: str) -> ModelFile:
         """The file of model ``name``; ``config_error`` for a name that is not known."""
+        from llmspell_local.model_files import find_model
+
         found = find_model(name, self.settings.models)
         if found is None:
             known = ", ".join(repr(m) for m in self.models())

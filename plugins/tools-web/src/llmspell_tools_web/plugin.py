@@ -30,12 +30,13 @@ def llmspell_register_tools(registry: ToolRegistry, config: Config) -> None:
     """Register ``http_request``, ``web_fetch``, ``web_scrape``, ``url_parse``, ``feed_read``,
     ``sitemap_read``, ``graphql_query`` and ``web_search`` (its settings checked now, so that a
     malformed one is reported when the kernel loads; the tool is built on first use)."""
-    from llmspell_tools_web.search_settings import check_settings
-
     for name, target in TOOLS.items():
         registry.register_lazy(name, target)
     settings = config.plugin("tools-web")
-    check_settings(settings)
+    if settings.keys():  # an empty table has nothing to check (start-up time)
+        from llmspell_tools_web.search_settings import check_settings
+
+        check_settings(settings)
     registry.register_lazy("web_search", functools.partial(_web_search, settings))
 
 
