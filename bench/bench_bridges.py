@@ -98,14 +98,17 @@ def bare_imports_s(times: int = 3) -> float:
     return statistics.median(samples)
 
 
-def measure_in_processes(name: str) -> tuple[dict[str, float], dict[str, float], float]:
+def measure_in_processes(
+    name: str,
+) -> tuple[dict[str, float], dict[str, float], list[tuple[float, dict[str, float]]]]:
     """:func:`measure` run in PROCESSES fresh processes one after another, each between two
     timings of the bare imports.
 
     Returns, per figure, the median of the processes' medians (a process can settle in a slow
     mode for a while on a shared machine: one process's figures say little); the same figure
     scaled to the issue's machine -- the median over processes of the figure times
-    ``REFERENCE_IMPORTS_S / bare imports around that process``; and the median bare imports.
+    ``REFERENCE_IMPORTS_S / bare imports around that process``; and each process's bare
+    imports and figures.
     """
     runs, scales, imports = [], [], []
     for _ in range(PROCESSES):
@@ -121,7 +124,7 @@ def measure_in_processes(name: str) -> tuple[dict[str, float], dict[str, float],
         key: statistics.median(run[key] * scale for run, scale in zip(runs, scales, strict=True))
         for key in runs[0]
     }
-    return raw, scaled, statistics.median(imports)
+    return raw, scaled, list(zip(imports, runs, strict=True))
 
 
 async def _measure_main(name: str) -> None:
@@ -216,11 +219,18 @@ async def main() -> str:
         "| scaled: µs per State.get | scaled: ms per spell run | bare imports (s) |",
         "|---|---|---|---|---|---|---|---|",
     ]
+    per_process: list[str] = []
     for name in ("lua", "js"):
         if name not in kernel.engines:
             lines.append(f"| {name} | (engine not installed) | | | |")
             continue
-        m, scaled, imports = measure_in_processes(name)
+        m, scaled, processes = measure_in_processes(name)
+        imports = statistics.median(seconds for seconds, _ in processes)
+        per_process.append(
+            f"- {name}: "
+            + ", ".join(f"{run['read'] * 1e6:.1f} µs / {seconds:.3f} s"
+                        for seconds, run in sorted(processes, key=lambda p: p[0]))
+        )
         METRICS[f"{name}_host_call_us"] = m["read"] * 1e6
         METRICS[f"{name}_spell_run_ms"] = m["spell"] * 1e3
         METRICS[f"{name}_host_call_scaled_us"] = scaled["read"] * 1e6
@@ -231,6 +241,14 @@ async def main() -> str:
             f"| {m['concurrent']:.2f} ({calls / m['concurrent']:,.0f}) "
             f"| {scaled['read'] * 1e6:.1f} | {scaled['spell'] * 1e3:.2f} | {imports:.3f} |"
         )
+    lines += [
+        "",
+        "Each process's µs per `State.get` and the bare imports timed around it (sorted by the",
+        "imports; a measurement with other work running on the machine slows the bridges more",
+        "than the imports):",
+        "",
+        *per_process,
+    ]
     lines += cli_lines()
     return "\n".join(lines) + "\n"
 
