@@ -80,14 +80,22 @@ REFUSED = "the driver belongs to the host; a spell cannot call it"
 
 
 def _result(value):
+    """Harmless: the attempt ran and reached nothing (its result shows what it saw)."""
     return ("result", value)
+
+
+def _refused(value):
+    """Refused with a clear error, which the spell caught and returned (texts or flags)."""
+    return ("refused", value)
 
 
 def _error(code, text):
     return ("error", code, text)
 
 
-#: name -> (source, expected outcome[, a spell run first on the same host])
+#: name -> (source, expected outcome[, a spell run first on the same host]); an outcome is
+#: _error (the spell failed with that code and message), _refused (the attempt raised a clear
+#: error, caught by the spell) or _result (harmless: it ran and reached nothing)
 ESCAPES = {
     "dynamic import of quickjs modules": ("""
         const out = [];
@@ -95,7 +103,7 @@ ESCAPES = {
             try { await import(m); out.push(`${m}: loaded`) } catch (e) { out.push(String(e)) }
         }
         export default out;
-    """, _result([f"{NO_LOADER} '{m}'" for m in ["std", "os", "qjs:std", "qjs:os", "qjs:bjson"]])),
+    """, _refused([f"{NO_LOADER} '{m}'" for m in ["std", "os", "qjs:std", "qjs:os", "qjs:bjson"]])),
     "dynamic import of a file": ("""
         const out = [];
         for (const m of ["/etc/passwd", "./spell.js", "file:///etc/hosts"]) {
@@ -103,7 +111,7 @@ ESCAPES = {
             catch (e) { out.push(String(e).startsWith("ReferenceError: could not load module")) }
         }
         export default out;
-    """, _result([True, True, True])),
+    """, _refused([True, True, True])),
     "static import of a host module": (
         "import * as os from 'qjs:os';\nos.exec(['true']);",
         _error("script_error", "could not load module 'qjs:os'"),
@@ -111,7 +119,7 @@ ESCAPES = {
     "require": ("""
         let r; try { r = require("fs") } catch (e) { r = String(e) }
         export default r;
-    """, _result("ReferenceError: require is not defined")),
+    """, _refused("ReferenceError: require is not defined")),
     "Function('return this') reaches only the sandbox global": (f"""
         const g = Function("return this")();
         const allowed = new Set({ALLOWED!r});
@@ -139,7 +147,7 @@ ESCAPES = {
         const cell = new Int32Array(new SharedArrayBuffer(4));
         let r; try { r = Atomics.wait(cell, 0, 0, 60000) } catch (e) { r = String(e) }
         export default r;
-    """, _result("TypeError: cannot block in this thread")),
+    """, _refused("TypeError: cannot block in this thread")),
     "replacing or deleting the driver global": ("""
         const out = [];
         try { globalThis.__llmspell = {take: () => ""}; out.push("assigned") }
@@ -150,13 +158,13 @@ ESCAPES = {
         try { __llmspell.take = () => ""; out.push("patched") } catch (e) { out.push(e.name) }
         out.push(await Tool.call("echo", {text: "bridge ok"}));
         export default out;
-    """, _result(["TypeError", "TypeError", "TypeError", "TypeError", "bridge ok"])),
+    """, _refused(["TypeError", "TypeError", "TypeError", "TypeError", "bridge ok"])),
     "forging a settlement": ("""
         const p = Tool.call("echo", {text: "from the host"});
         let r;
         try { __llmspell.settle(1, true, '"forged"'); r = "settled" } catch (e) { r = e.message }
         export default [r, await p];
-    """, _result([f"__llmspell.settle: {REFUSED}", "from the host"])),
+    """, _refused([f"__llmspell.settle: {REFUSED}", "from the host"])),
     "stealing the outbox or forging a request": ("""
         const p = State.set("k", "v", "spell");
         const out = [];
@@ -167,7 +175,7 @@ ESCAPES = {
         await p;
         out.push(await State.get("k", "spell"));
         export default out;
-    """, _result([f"__llmspell.{n}: {REFUSED}"
+    """, _refused([f"__llmspell.{n}: {REFUSED}"
                   for n in ["take", "invoke", "main", "evaluate", "kill", "release", "init"]]
                  + ["v"])),
     "stack frames' functions through Error.prepareStackTrace": ("""
@@ -175,7 +183,7 @@ ESCAPES = {
         catch (e) { r = String(e) }
         await Tool.call("echo", {text: "x"});
         export default [r, typeof new Error().stack];
-    """, _result(["TypeError: 'prepareStackTrace' is read-only", "string"])),
+    """, _refused(["TypeError: 'prepareStackTrace' is read-only", "string"])),
     "the caller of a function the driver calls": ("""
         export default await Task.spawn(Function("return typeof arguments.callee.caller"));
     """, _result("undefined")),
@@ -190,7 +198,7 @@ ESCAPES = {
         let r; try { r = await State.get("k", "spell") } catch (e) { r = `${e.code}: ${e.message}` }
         delete Array.prototype.toJSON;
         export default r;
-    """, _result("invalid_args: state.get: the arguments must be a list, got a string")),
+    """, _refused("invalid_args: state.get: the arguments must be a list, got a string")),
     "replacing JSON.stringify, JSON.parse and Promise": ("""
         JSON.stringify = () => "[]"; JSON.parse = () => ({forged: true});
         globalThis.Promise = function () { throw new Error("no promises") };
@@ -207,19 +215,64 @@ ESCAPES = {
         let s; try { await Workflow.sequential({steps: [{__handle: 2, kind: "agent"}]}) }
         catch (e) { s = e.code }
         export default [r, s];
-    """, _result(["invalid_args", "invalid_args"])),
+    """, _refused(["invalid_args", "invalid_args"])),
     "a forged task reference": ("""
         let r; try { await Task.all([{__llmspell_task: 1}]) } catch (e) { r = e.message }
         export default r;
-    """, _result("the function's result: unknown task")),
+    """, _refused("the function's result: unknown task")),
     "a forged function reference": ("""
         const flow = await Workflow.sequential({name: "w", steps: [{__llmspell_fn: 4242}]});
         let r; try { await flow.run("x") } catch (e) { r = e.message }
         export default r;
-    """, _result("script function 4242 was released")),
+    """, _refused("script function 4242 was released")),
     "a value JSON cannot express in the outbox": (
-        "export default Symbol('x');", _result(None),
+        "export default Symbol('x');",
+        _error("invalid_value", "Symbol(x) cannot cross to the host"),
     ),
+    "fetch to the cloud metadata service": ("""
+        let r; try { await fetch("http://169.254.169.254/latest/meta-data/") }
+        catch (e) { r = String(e) }
+        export default r;
+    """, _refused("ReferenceError: fetch is not defined")),
+    "std.loadFile of /etc/passwd": ("""
+        let r; try { r = std.loadFile("/etc/passwd") } catch (e) { r = String(e) }
+        export default r;
+    """, _refused("ReferenceError: std is not defined")),
+    "os.exec of a shell": ("""
+        let r; try { r = os.exec(["sh", "-c", "id"]) } catch (e) { r = String(e) }
+        export default r;
+    """, _refused("ReferenceError: os is not defined")),
+    "a Worker thread": ("""
+        let r; try { r = new Worker("evil.js") } catch (e) { r = String(e) }
+        export default r;
+    """, _refused("ReferenceError: Worker is not defined")),
+    "process.env": ("""
+        let r; try { r = process.env.HOME } catch (e) { r = String(e) }
+        export default r;
+    """, _refused("ReferenceError: process is not defined")),
+    "WebAssembly code": ("""
+        let r; try { r = await WebAssembly.instantiate(new Uint8Array([0, 97, 115, 109])) }
+        catch (e) { r = String(e) }
+        export default r;
+    """, _refused("ReferenceError: WebAssembly is not defined")),
+    "setTimeout with a string of code": ("""
+        let r; try { r = setTimeout("globalThis.x = 1", 0) } catch (e) { r = String(e) }
+        export default r;
+    """, _refused("ReferenceError: setTimeout is not defined")),
+    "replacing a host API function": ("""
+        let r; try { Tool.call = () => "forged" } catch (e) { r = String(e) }
+        export default [r, await Tool.call("echo", {text: "real"})];
+    """, _refused(["TypeError: 'call' is read-only", "real"])),
+    "redefining a host API property": ("""
+        let r; try { Object.defineProperty(State, "get", {value: () => "forged"}) }
+        catch (e) { r = String(e) }
+        export default r;
+    """, _refused("TypeError: property is not configurable")),
+    "swapping the prototype of a host API object": ("""
+        let r; try { Object.setPrototypeOf(Tool, {call: () => "forged"}) }
+        catch (e) { r = String(e) }
+        export default r;
+    """, _refused("TypeError: object is not extensible")),
     "another run's globals and prototypes": (
         "export default [typeof secret, ({}).leak, [].leak, typeof Tool.leak];",
         _result(["undefined", None, None, "undefined"]),
@@ -234,7 +287,7 @@ async def test_escape_attempts_are_refused_or_harmless(js, case):
     source, expected, *before = ESCAPES[case]
     for setup in before:
         await js(setup)
-    if expected[0] == "result":
+    if expected[0] in ("result", "refused"):
         out = await js(source)
         result = out.result
         if isinstance(expected[1], str) and isinstance(result, str):
@@ -250,5 +303,6 @@ async def test_escape_attempts_are_refused_or_harmless(js, case):
     assert after.result == ["undefined", None, "undefined"]
 
 
-def test_the_table_has_enough_escape_attempts():
-    assert len(ESCAPES) >= 15
+def test_the_table_has_enough_escape_attempts_refused_with_an_error():
+    refused = [name for name, (_, outcome, *_) in ESCAPES.items() if outcome[0] != "result"]
+    assert len(refused) >= 15, refused

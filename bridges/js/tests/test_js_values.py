@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 import trio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -110,6 +111,52 @@ async def test_nan_and_infinity_are_invalid_value(js):
         export default codes;
     """)
     assert out.result == ["invalid_value"] * 3
+
+
+#: values that JSON.stringify would silently turn into something else -> what the refusal says
+NOT_JSON = {
+    "new Uint8Array([1, 2, 3])": "binary data (a typed array or DataView) cannot cross to the "
+                                 "host: encode it as base64 text",
+    "new DataView(new ArrayBuffer(2))": "binary data (a typed array or DataView)",
+    "new ArrayBuffer(4)": "an ArrayBuffer cannot cross",
+    "new SharedArrayBuffer(4)": "a SharedArrayBuffer cannot cross",
+    "new Map([[1, 2]])": "a Map cannot cross to the host: only JSON data can",
+    "new Set([1])": "a Set cannot cross",
+    "new WeakMap()": "a WeakMap cannot cross",
+    "new WeakSet()": "a WeakSet cannot cross",
+    "Promise.resolve(1)": "a Promise cannot cross to the host: await it first",
+    "Symbol('s')": "Symbol(s) cannot cross",
+    "{list: [1, {deep: new Map()}]}": "a Map cannot cross",
+}
+
+
+@pytest.mark.parametrize("value", list(NOT_JSON))
+async def test_values_json_would_mangle_are_refused(js, value):
+    out = await js(f"""
+        let error;
+        try {{ await State.set("k", {value}, "spell") }} catch (e) {{ error = [e.code, e.message] }}
+        export default [error, await State.get("k", "spell")];
+    """)
+    [code, message], stored = out.result
+    assert (code, stored) == ("invalid_value", None)
+    assert NOT_JSON[value] in message
+
+
+async def test_a_spell_result_json_would_mangle_fails_the_spell(js):
+    out = await js("export default {bytes: new Uint8Array(2)};", expect_error=True)
+    assert out.error.code == "invalid_value"
+    assert "base64" in out.error.message
+
+
+async def test_objects_of_other_kinds_cross_as_json_makes_them(js):
+    # what JSON.stringify does to them is standard and loses nothing a spell did not choose
+    out = await js("""
+        class Point { constructor() { this.x = 1; this.y = 2 } }
+        const bare = Object.create(null); bare.a = 1;
+        await State.set("k", [new Date(0), new Point(), bare, new Error("e")], "spell");
+        export default await State.get("k", "spell");
+    """)
+    assert out.result == ["1970-01-01T00:00:00.000Z", {"x": 1, "y": 2}, {"a": 1}, {}]
 
 
 async def test_bigint_is_invalid_value(js):

@@ -160,9 +160,55 @@
 
   // --- values ---------------------------------------------------------------------------------
 
+  // Objects that JSON.stringify would turn into something else without a word (a Map or a Set
+  // into {}, a Uint8Array into {"0": ..}, a Promise into {}): refused instead. The checks are
+  // brand checks -- the captured getters and methods throw for an object of another kind -- made
+  // only for an object that is neither an array nor a plain object.
+  const OBJECT_PROTO = Object.prototype;
+  const isView = ArrayBuffer.isView;
+  const uncurry = (fn) => Function.prototype.call.bind(fn);
+  const getter = (proto, name) => uncurry(Object.getOwnPropertyDescriptor(proto, name).get);
+  const BRANDS = [
+    ["a Map", getter(Map.prototype, "size")],
+    ["a Set", getter(Set.prototype, "size")],
+    ["a WeakMap", uncurry(WeakMap.prototype.has)],
+    ["a WeakSet", uncurry(WeakSet.prototype.has)],
+    ["an ArrayBuffer", getter(ArrayBuffer.prototype, "byteLength")],
+    ["a SharedArrayBuffer", getter(SharedArrayBuffer.prototype, "byteLength")],
+  ];
+
+  function notJson(value) {
+    if (isView(value)) {
+      return invalid("invalid_value", "binary data (a typed array or DataView) cannot cross " +
+        "to the host: encode it as base64 text");
+    }
+    if (getPrototypeOf(value) === NativePromise.prototype) {
+      return invalid("invalid_value", "a Promise cannot cross to the host: await it first");
+    }
+    for (const [kind, check] of BRANDS) {
+      try {
+        check(value, value);
+      } catch (_) {
+        continue; // not of this kind
+      }
+      return invalid("invalid_value", `${kind} cannot cross to the host: only JSON data can`);
+    }
+    return undefined;
+  }
+
   function replacer(key, value) {
     if (value === undefined) {
       return null;
+    }
+    if (typeof value === "object" && value !== null && !isArray(value) &&
+        getPrototypeOf(value) !== OBJECT_PROTO) {
+      const refused = notJson(value);
+      if (refused !== undefined) {
+        throw refused;
+      }
+    }
+    if (typeof value === "symbol") {
+      throw invalid("invalid_value", `${String(value)} cannot cross to the host: only JSON data can`);
     }
     if (typeof value === "function") {
       let id = fnIds.get(value);
@@ -190,7 +236,7 @@
 
   function encode(value, plain) {
     try {
-      // a value JSON cannot express at all (a symbol, a toJSON returning undefined) is null
+      // a value JSON cannot express at all (a toJSON returning undefined) is null
       return (plain ? stringify(value) : stringify(value, replacer)) ?? "null";
     } catch (e) {
       if (e instanceof LlmspellError) {
