@@ -664,3 +664,37 @@ def test_a_hook_flag_naming_nothing_installed_is_a_clear_error(tmp_path: Path) -
 def test_hook_flags_after_a_loaded_kernel_are_refused(kernel: Kernel) -> None:
     result = invoke(kernel, "--hook", "cache", "tools", "list")
     assert_clean_error(result, "--hook/--no-hook must come before the command name")
+
+
+# --- llmspell api ----------------------------------------------------------------------------
+
+
+def test_api_prints_the_whole_host_operation_table(kernel: Kernel) -> None:
+    from llmspell.scripting import HOST_OPS
+
+    out = CliRunner().invoke(cli, ["api", "--json"], obj=CliState(kernel))
+    assert out.exit_code == 0, out.output
+    table = json.loads(out.output)
+    assert [op["name"] for op in table] == sorted(HOST_OPS)
+    for op in table:
+        hop = HOST_OPS[op["name"]]
+        assert op["waits"] is hop.waits and op["doc"]
+        assert [(p["name"], p["kind"], p["optional"]) for p in op["params"]] == [
+            (p.name, p.kind, p.optional) for p in hop.params
+        ]
+    # the globals of the spell API every engine binds, by their operations' prefix
+    assert {op["name"].split(".")[0] for op in table} >= {
+        "tool", "agent", "workflow", "state", "event", "hook", "task", "log", "print", "artifact"
+    }
+    ops = {op["name"]: op for op in table}
+    assert [p["name"] for p in ops["state.get"]["params"]] == ["key", "scope"]
+    assert ops["task.sleep"]["waits"] and not ops["task.spawn"]["waits"]
+
+    text = CliRunner().invoke(cli, ["api"], obj=CliState(kernel))
+    assert text.exit_code == 0, text.output
+    lines = text.output.splitlines()
+    assert "state.get(key: string, scope?: string)" in lines
+    assert "task.spawn(fn: function)  [immediate]" in lines
+    assert "task.sleep(seconds: number)" in lines
+    signatures = [line for line in lines if not line.startswith("    ")]
+    assert len(signatures) == len(table)
