@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+import trio
 
 from llmspell.security import Limits
 
@@ -370,3 +371,46 @@ async def test_runs_without_a_cpu_limit_with_and_without_a_wall_limit(js):
     out = await js("while (true) {}\n", limits=Limits(cpu_seconds=None, wall_seconds=0.3),
                    expect_error=True)
     assert out.error.code == "limit" and out.error.details["limit"] == "wall_seconds"
+
+
+# --- one spell's limit does not touch the spells running beside it ------------------------------
+
+RUNAWAYS = {
+    # the loop never yields: the others wait while it runs, then go on
+    "cpu_seconds": ("while (true) {}", Limits(cpu_seconds=0.2)),
+    # yields between bursts: the others run in between
+    "memory_bytes": (
+        "const a = []; for (let i = 0; ; i++) { a.push('x'.repeat(4096) + i);"
+        " if (i % 100 === 0) await Task.sleep(0) }",
+        Limits(memory_bytes=32 * 1024 * 1024),
+    ),
+    "max_depth": (
+        "const f = (n) => 1 + f(n + 1); await Task.sleep(0); f(1);",
+        Limits(max_depth=150),
+    ),
+}
+
+
+async def test_a_limit_ends_only_its_own_spell_while_others_run(js):
+    steady = """
+        let n = 0;
+        for (let i = 1; i <= 20; i++) {
+            await Task.sleep(0.01);
+            n += (await Tool.call("echo", {text: "x".repeat(i)})).length;
+        }
+        export default n;
+    """
+    outcomes = {}
+
+    async def run(name, source, limits=None, expect_error=False):
+        outcomes[name] = await js(source, limits=limits, expect_error=expect_error)
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(run, "steady", steady)
+        for name, (source, limits) in RUNAWAYS.items():
+            nursery.start_soon(run, name, source, limits, True)
+        nursery.start_soon(run, "steady too", steady)
+    assert outcomes["steady"].result == outcomes["steady too"].result == 210
+    for name in RUNAWAYS:
+        err = outcomes[name].error
+        assert err.code == "limit" and err.details["limit"] == name, err

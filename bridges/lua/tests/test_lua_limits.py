@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
+import trio
 from lua_spell_testing import policy
 
 from llmspell.errors import LlmspellError
@@ -322,3 +323,51 @@ async def test_ordinary_patterns_keep_working(spell):
         ["x", "1", "y", "22"],
         True,
     ]
+
+
+# --- one spell's limit does not touch the spells running beside it ------------------------------
+
+RUNAWAYS = {
+    # the loop never yields: the others wait while it runs, then go on
+    "cpu_seconds": ("while true do end", {"cpu_seconds": 0.2}),
+    # yields between bursts: the others run in between
+    "memory_bytes": (
+        'local t = {} for i = 1, 1e9 do t[i] = string.rep("x", 4096) .. i '
+        "if i % 100 == 0 then Task.sleep(0) end end",
+        {"memory_bytes": MEMORY},
+    ),
+    "max_depth": (
+        "local function f(n) if n % 20 == 0 then Task.sleep(0) end return 1 + f(n + 1) end "
+        "return f(1)",
+        {"max_depth": 150},
+    ),
+}
+
+
+async def test_a_limit_ends_only_its_own_spell_while_others_run(spell):
+    steady = """
+        local n = 0
+        for i = 1, 20 do
+          Task.sleep(0.01)
+          n = n + Tool.call('add', {a = i, b = 0})
+        end
+        return n
+    """
+    outcomes: dict[str, object] = {}
+
+    async def run(name: str, source: str, limits: dict) -> None:
+        try:
+            outcomes[name] = await spell.run(source, policy=policy(**limits))
+        except LlmspellError as err:
+            outcomes[name] = err
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(run, "steady", steady, {})
+        for name, (source, limits) in RUNAWAYS.items():
+            nursery.start_soon(run, name, source, limits)
+        nursery.start_soon(run, "steady too", steady, {})
+    assert outcomes["steady"] == outcomes["steady too"] == 210
+    for name in RUNAWAYS:
+        err = outcomes[name]
+        assert isinstance(err, LlmspellError) and err.code == "limit", err
+        assert err.details["limit"] == name
