@@ -12,9 +12,11 @@ Lua -> Python:
 - Functions become :class:`~llmspell_lua.bridge.LuaCallback` objects where the host accepts
   functions (host-operation arguments), and are ``invalid_value`` elsewhere.
 
-Python -> Lua: ``None`` -> ``nil`` (``JSON.null`` inside lists; keys with ``None`` values are left
-out of tables), lists -> tables marked as arrays, dicts -> tables (handles ``{"__handle": ...}``
-get the methods of their kind).
+Python -> Lua: ``None`` -> ``nil`` (``JSON.null`` inside lists), lists -> tables marked as arrays,
+dicts -> tables (handles ``{"__handle": ...}`` get the methods of their kind). A key whose value is
+``None`` is absent from the table (``t.key == nil``, as Lua code expects), and the table
+remembers it: converted back, that key is ``None`` again unless the spell gave it a value. So
+JSON data from the host round-trips through Lua unchanged.
 """
 
 from __future__ import annotations
@@ -91,7 +93,7 @@ class Converter:
     def _table(self, table: Any, functions: bool, seen: set[str], depth: int) -> Any:
         if depth >= MAX_DEPTH:
             raise invalid(f"a table is nested deeper than {MAX_DEPTH} levels")
-        shape, ptr, n = self.driver.classify(table)
+        shape, ptr, n, nulls = self.driver.classify(table)
         if shape == "null":
             return None
         if ptr in seen:
@@ -103,6 +105,9 @@ class Converter:
             out: dict[str, Any] = {}
             for key, item in table.items():
                 out[self._key(key)] = self._py(item, functions, seen, depth + 1)
+            if nulls is not None:  # members that were null when the table came from the host
+                for key in nulls.values():
+                    out.setdefault(self._key(key), None)
             # Lua's table order is arbitrary (and seeded per runtime): sort for stable output
             return dict(sorted(out.items()))
         finally:
@@ -145,9 +150,16 @@ class Converter:
             return table
         if isinstance(value, dict):
             table = self.lua.table()
+            nulls = None
             for key, item in value.items():
                 if item is not None:
                     table[str(key)] = self._lua(item, depth + 1)
+                elif nulls is None:
+                    nulls = [str(key)]
+                else:
+                    nulls.append(str(key))
+            if nulls is not None:
+                self.driver.mark_nulls(table, self.lua.table_from(nulls))
             if "__handle" in value and isinstance(value.get("kind"), str):
                 self.driver.make_handle(table)
             return table

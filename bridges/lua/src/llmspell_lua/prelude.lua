@@ -572,10 +572,16 @@ return function(config)
     return stepped(co, co_resume(co, ...))
   end
 
-  -- classification of a table for conversion to Python
+  -- The keys whose value was null in an object that came from the host (a Lua table cannot
+  -- hold a nil member): converted back, such a key is null again unless the spell gave it a
+  -- value. Weak keys: the mark goes with the table.
+  local NULL_KEYS = raw_setmetatable({}, { __mode = "k" })
+
+  -- classification of a table for conversion to Python: shape, identity, length, null keys
   function driver.classify(t)
-    if rawequal(t, NULL) then return "null", "", 0 end
+    if rawequal(t, NULL) then return "null", "", 0, nil end
     local ptr = string_format("%p", t)
+    local nulls = NULL_KEYS[t]
     local n = rawlen(t)
     local count, array = 0, true
     for k in next, t do
@@ -583,12 +589,14 @@ return function(config)
       if array and not (math_type(k) == "integer" and k >= 1 and k <= n) then array = false end
     end
     if count == 0 then
-      if debug_getmetatable(t) == ARRAY_MT then return "array", ptr, 0 end
-      return "object", ptr, 0
+      if nulls == nil and debug_getmetatable(t) == ARRAY_MT then return "array", ptr, 0, nil end
+      return "object", ptr, 0, nulls
     end
-    if array and count == n then return "array", ptr, n end
-    return "object", ptr, count
+    if array and count == n and nulls == nil then return "array", ptr, n, nil end
+    return "object", ptr, count, nulls
   end
+
+  function driver.mark_nulls(t, keys) NULL_KEYS[t] = keys end
 
   function driver.new_array() return raw_setmetatable({}, ARRAY_MT) end
   driver.make_handle = make_handle
