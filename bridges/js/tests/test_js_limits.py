@@ -414,3 +414,26 @@ async def test_a_limit_ends_only_its_own_spell_while_others_run(js):
     for name in RUNAWAYS:
         err = outcomes[name].error
         assert err.code == "limit" and err.details["limit"] == name, err
+
+
+async def test_a_finished_run_and_its_context_are_freed_without_the_garbage_collector(js):
+    # no reference cycle holds a run or its bridge (and QuickJS context): they go when the run
+    # ends, not at the collector's next full pass
+    import gc
+
+    from llmspell.runtime import SpellRun
+    from llmspell_js.engine import JsBridge
+
+    def alive() -> list[str]:
+        return [type(o).__name__ for o in gc.get_objects() if isinstance(o, SpellRun | JsBridge)]
+
+    await js("export default 1;")
+    gc.collect()
+    before = alive()
+    gc.disable()
+    try:
+        for _ in range(5):
+            await js("const t = []; for (let i = 0; i < 1000; i++) t.push({i}); export default 1;")
+        assert alive() == before
+    finally:
+        gc.enable()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+import lupa.lua54 as lupa
 import pytest
 import trio
 from lua_spell_testing import policy
@@ -371,3 +372,27 @@ async def test_a_limit_ends_only_its_own_spell_while_others_run(spell):
         err = outcomes[name]
         assert isinstance(err, LlmspellError) and err.code == "limit", err
         assert err.details["limit"] == name
+
+
+async def test_a_finished_run_and_its_runtime_are_freed_without_the_garbage_collector(spell):
+    # no reference cycle holds a run, its bridge or its Lua runtime (with up to memory_bytes of
+    # data): they go when the run ends, not at the collector's next full pass
+    import gc
+
+    from llmspell.runtime import SpellRun
+    from llmspell_lua.bridge import LuaBridge
+
+    def alive() -> list[str]:
+        kinds = (SpellRun, LuaBridge, lupa.LuaRuntime)
+        return [type(o).__name__ for o in gc.get_objects() if isinstance(o, kinds)]
+
+    await spell.run("return 1")
+    gc.collect()
+    before = alive()
+    gc.disable()
+    try:
+        for _ in range(5):
+            await spell.run("local t = {} for i = 1, 1000 do t[i] = {i} end return #t")
+        assert alive() == before
+    finally:
+        gc.enable()

@@ -276,14 +276,25 @@ class HookDispatcher:
         self.plugins = plugins
         self.max_retries = max_retries
         self.parent = parent
-        #: the run this dispatcher serves; set on every context it calls hooks with
-        self.run: Any = None
+        self._run: weakref.ref[Any] | None = None
         self._children: weakref.WeakSet[HookDispatcher] = weakref.WeakSet()
         self._runtime: dict[HookPoint, list[tuple[int, HookEntry]]] = {}
         self._chains: dict[HookPoint, tuple[HookEntry, ...]] = {}
         self._has: dict[str, bool] = {}
         if parent is not None:
             parent._children.add(self)
+
+    @property
+    def run(self) -> Any:
+        """The run this dispatcher serves (set on every context it calls hooks with), or None.
+        Held weakly: the run owns its dispatcher, and without a cycle between them a finished
+        run -- with its script runtime -- is freed as soon as it is dropped, not at the
+        garbage collector's next pass."""
+        return None if self._run is None else self._run()
+
+    @run.setter
+    def run(self, run: Any) -> None:
+        self._run = None if run is None else weakref.ref(run)
 
     def child(self) -> HookDispatcher:
         """A dispatcher with the same plugins and retry bound, inheriting this one's run-time

@@ -133,10 +133,6 @@ class LuaBridge:
         self.main_scope: trio.CancelScope | None = None
         self._errors: OrderedDict[str, tuple[Any, LlmspellError]] = OrderedDict()
         self._ops = 0
-        self._local_ops: dict[str, Callable[..., Any]] = {
-            "json.parse": self._json_parse,
-            "json.stringify": self._json_stringify,
-        }
         try:
             self._setup()
         except lupa.LuaMemoryError:
@@ -315,7 +311,7 @@ class LuaBridge:
         try:
             if type(args) is not tuple:  # "packed": read the table here, where bad UTF-8 is caught
                 args = tuple(args[i] for i in range(1, int(args["n"]) + 1))
-            local = self._local_ops.get(op)
+            local = _LOCAL_OPS.get(op)
             kinds = _function_params(op) if local is None else _NO_FUNCTIONS
             to_py = self.conv.to_py
             pyargs = [
@@ -323,7 +319,7 @@ class LuaBridge:
                 for i, a in enumerate(args)
             ]
             if local is not None:
-                result = local(*pyargs)
+                result = local(self, *pyargs)
             else:
                 result = await call_op(self.session, op, pyargs)
             value = result if result is None or type(result) is str else self.conv.to_lua(result)
@@ -470,6 +466,15 @@ class LuaBridge:
 
     def callback(self, fn: Any) -> LuaCallback:
         return LuaCallback(self, fn)
+
+
+#: the operations the bridge answers itself, without the host operation table (functions of the
+#: class, not bound methods: a bridge holding its own bound methods would be a reference cycle,
+#: freed only by the garbage collector, and with it the whole Lua runtime)
+_LOCAL_OPS: dict[str, Callable[..., Any]] = {
+    "json.parse": LuaBridge._json_parse,
+    "json.stringify": LuaBridge._json_stringify,
+}
 
 
 class LuaRepl:

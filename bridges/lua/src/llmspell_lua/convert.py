@@ -22,6 +22,7 @@ JSON data from the host round-trips through Lua unchanged.
 from __future__ import annotations
 
 import math
+import weakref
 from typing import TYPE_CHECKING, Any
 
 import lupa.lua54 as lupa
@@ -57,7 +58,9 @@ class Converter:
     """Converts values for one bridge (it needs the bridge's Lua helpers)."""
 
     def __init__(self, bridge: LuaBridge) -> None:
-        self.bridge = bridge
+        # weakly: the bridge owns its converter (a cycle would leave the Lua runtime to the
+        # garbage collector instead of freeing it when the bridge goes)
+        self.bridge = weakref.proxy(bridge)
         self.lua = bridge.lua
         self.driver = bridge.driver
         self.null = bridge.driver.null
