@@ -142,6 +142,15 @@ async def test_values_json_would_mangle_are_refused(js, value):
     assert NOT_JSON[value] in message
 
 
+async def test_the_refusal_does_not_run_iterators_a_spell_replaced(js):
+    out = await js("""
+        Array.prototype[Symbol.iterator] = function* () { throw new Error("hijacked") };
+        let r; try { await State.set("k", new Map(), "spell") } catch (e) { r = e.message }
+        export default r;
+    """)
+    assert out.result == "a Map cannot cross to the host: only JSON data can"
+
+
 async def test_a_spell_result_json_would_mangle_fails_the_spell(js):
     out = await js("export default {bytes: new Uint8Array(2)};", expect_error=True)
     assert out.error.code == "invalid_value"
