@@ -403,8 +403,8 @@ class HookDispatcher:
         returns an awaitable (then a :class:`_Pending` that awaits it and goes on): a chain of
         plain functions costs no coroutine."""
         ctx.point = point
-        if ctx.run is None:
-            ctx.run = self.run
+        if ctx.run is None and self._run is not None:
+            ctx.run = self._run()
         for index, entry in enumerate(chain):
             try:
                 value = entry.function(ctx)
