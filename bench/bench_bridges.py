@@ -244,8 +244,8 @@ async def main() -> str:
     lines += [
         "",
         "Each process's µs per `State.get` and the bare imports timed around it (sorted by the",
-        "imports; a measurement with other work running on the machine slows the bridges more",
-        "than the imports):",
+        "imports). The machine's speed also changes within seconds, so a process and the imports",
+        "around it do not always see the same speed: the scale corrects the median, not each pair.",
         "",
         *per_process,
     ]
