@@ -4,17 +4,12 @@ display that fails without failing the run."""
 
 from __future__ import annotations
 
-import fcntl
 import io
 import json
 import os
-import pty
 import re
-import select
-import struct
 import subprocess
 import sys
-import termios
 import textwrap
 import time
 from pathlib import Path
@@ -36,6 +31,7 @@ from llmspell.events import Event
 from llmspell.messages import Usage
 from llmspell.runtime import SpellRun
 from llmspell.testing import Reply, ScriptedProvider, make_kernel
+from llmspell.testing.terminal import Terminal
 
 SPELLS = {
     "lua": """
@@ -526,36 +522,17 @@ def run_on_a_terminal(tmp_path: Path, *args: str, answer: bytes | None = None
     its question if asked, and return the exit code and the raw output."""
     script = tmp_path / "cli_on_tty.py"
     script.write_text(PROGRAM)
-    main, child = pty.openpty()
-    fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 40, COLUMNS, 0, 0))
     env = {**os.environ, "TERM": "xterm-256color"}
     for name in ("NO_COLOR", "FORCE_COLOR", "TTY_INTERACTIVE", "TTY_COMPATIBLE", "COLUMNS",
                  "LINES"):
         env.pop(name, None)
-    proc = subprocess.Popen([sys.executable, str(script), *args], stdin=child, stdout=child,
-                            stderr=child, close_fds=True, env=env, cwd=tmp_path)
-    os.close(child)
-    out = b""
-    answered = False
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([main], [], [], 0.2)
-        if ready:
-            try:
-                chunk = os.read(main, 4096)
-            except OSError:  # the child closed the terminal
-                break
-            if not chunk:
-                break
-            out += chunk
-            if answer is not None and not answered and b"[y/N]" in out:
-                os.write(main, answer)
-                answered = True
-        elif proc.poll() is not None:
-            break
-    code = proc.wait(timeout=30)
-    os.close(main)
-    return code, out.decode(errors="replace")
+    terminal = Terminal.start([sys.executable, script, *args], cwd=tmp_path, env=env,
+                              columns=COLUMNS, rows=40)
+    if answer is not None:
+        terminal.read_until("[y/N]", timeout=90)
+        terminal.type(answer)
+    code = terminal.wait(timeout=90)
+    return code, terminal.output
 
 
 def screen(raw: str) -> list[str]:

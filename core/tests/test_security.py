@@ -4,14 +4,11 @@ hook, and the command line's terminal approver (driven through a real pseudo-ter
 from __future__ import annotations
 
 import os
-import pty
 import re
-import select
 import shutil
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +19,7 @@ from llmspell.lifecycle import hookimpl
 from llmspell.runtime import SpellRun
 from llmspell.security import SecurityPolicy, split_host_port
 from llmspell.testing import make_kernel
+from llmspell.testing.terminal import Terminal
 from llmspell.tools import Tool, ToolContext, ToolRegistry
 
 
@@ -213,33 +211,11 @@ def _run_on_a_terminal(tmp_path: Path, answer: bytes, *args: str) -> tuple[int, 
     return the exit code and everything it printed."""
     script = tmp_path / "cli_on_tty.py"
     script.write_text(PROGRAM)
-    main, child = pty.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, str(script), *args], stdin=child, stdout=child, stderr=child,
-        close_fds=True,
-    )
-    os.close(child)
-    out = b""
-    answered = False
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([main], [], [], 0.2)
-        if ready:
-            try:
-                chunk = os.read(main, 4096)
-            except OSError:  # the child closed the terminal
-                break
-            if not chunk:
-                break
-            out += chunk
-            if not answered and b"[y/N]" in out:
-                os.write(main, answer)
-                answered = True
-        elif proc.poll() is not None:
-            break
-    code = proc.wait(timeout=30)
-    os.close(main)
-    text = out.decode(errors="replace").replace("\r\n", "\n")
+    terminal = Terminal.start([sys.executable, script, *args])
+    terminal.read_until("[y/N]")
+    terminal.type(answer)
+    code = terminal.wait()
+    text = terminal.output.replace("\r\n", "\n")
     return code, re.sub(r"\x1b\[[0-9;]*m", "", text)  # colours of the error line
 
 
