@@ -222,7 +222,7 @@ async def main() -> str:
     per_process: list[str] = []
     for name in ("lua", "js"):
         if name not in kernel.engines:
-            lines.append(f"| {name} | (engine not installed) | | | |")
+            lines.append(f"| {name} | (engine not installed) |" + " |" * 6)
             continue
         m, scaled, processes = measure_in_processes(name)
         imports = statistics.median(seconds for seconds, _ in processes)
