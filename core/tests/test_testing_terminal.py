@@ -41,3 +41,12 @@ def test_the_window_size_and_a_closed_terminal() -> None:
 
 def test_plain_removes_escape_sequences() -> None:
     assert plain("\x1b[1;32mok\x1b[0m\r\n\x1b[?2004h>>> ") == "ok\n>>> "
+
+
+def test_a_command_that_does_not_end_fails_the_wait() -> None:
+    terminal = Terminal.start([sys.executable, "-c", "print('waiting', flush=True); input()"])
+    with pytest.raises(AssertionError) as info:
+        terminal.wait(timeout=0.5)
+    shown = "the terminal showed:\nwaiting\n"
+    assert str(info.value) == f"the command did not end within 0.5 s; {shown}"
+    assert terminal.process.poll() is not None

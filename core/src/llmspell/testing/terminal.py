@@ -124,6 +124,11 @@ class Terminal:
                 break
         try:
             return self.process.wait(timeout=max(deadline - time.monotonic(), 1))
+        except subprocess.TimeoutExpired:
+            raise AssertionError(
+                f"the command did not end within {timeout} s; the terminal showed:\n"
+                f"{plain(self.output)}"
+            ) from None
         finally:
             self.close()
 
