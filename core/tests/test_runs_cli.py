@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import io
 import json
-import threading
 import tomllib
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -25,70 +23,26 @@ from llmspell.kernel import Kernel
 from llmspell.messages import ToolCall
 from llmspell.runlog import EventRecord, RunInfo
 from llmspell.testing import Reply, ScriptedProvider, make_kernel
+from llmspell.testing.chat_server import ChatServer
 
 # --- an OpenAI-compatible server on 127.0.0.1 that asks for one tool call ----------------------
 
 
-class ToolServer:
-    """``POST /v1/chat/completions``: a request whose last message is not a tool result gets a
-    call of ``shout`` with ``{"text": "hello"}``; one after the tool's result gets "Done: " and
-    that result. Counts every request."""
-
-    def __init__(self) -> None:
-        self.bodies: list[Any] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["content-length"])))
-                server.bodies.append(body)
-                last = body["messages"][-1]
-                if last["role"] == "tool":
-                    message: dict[str, Any] = {"role": "assistant",
-                                               "content": f"Done: {last['content']}"}
-                    finish = "stop"
-                else:
-                    message = {"role": "assistant", "content": None, "tool_calls": [{
-                        "id": "call_1", "type": "function",
-                        "function": {"name": "shout", "arguments": '{"text": "hello"}'},
-                    }]}
-                    finish = "tool_calls"
-                answer = {
-                    "id": f"chatcmpl-{len(server.bodies)}", "object": "chat.completion",
-                    "model": body["model"],
-                    "choices": [{"index": 0, "message": message, "finish_reason": finish}],
-                    "usage": {"prompt_tokens": 20, "completion_tokens": 5, "total_tokens": 25},
-                }
-                payload = json.dumps(answer).encode()
-                self.send_response(200)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+def tool_answer(body: dict[str, Any]) -> dict[str, Any]:
+    """Asks for ``shout(text="hello")``, then answers with the tool's result."""
+    last = body["messages"][-1]
+    if last["role"] == "tool":
+        return {"role": "assistant", "content": f"Done: {last['content']}"}
+    return {"role": "assistant", "content": None, "tool_calls": [{
+        "id": "call_1", "type": "function",
+        "function": {"name": "shout", "arguments": '{"text": "hello"}'},
+    }]}
 
 
 @pytest.fixture
-def server() -> Iterator[ToolServer]:
-    chat = ToolServer()
-    try:
+def server() -> Iterator[ChatServer]:
+    with ChatServer(tool_answer, usage=(20, 5)) as chat:
         yield chat
-    finally:
-        chat.close()
 
 
 pytestmark = pytest.mark.usefixtures("isolated_cwd")
@@ -148,7 +102,7 @@ return {text = result.text, input_tokens = result.usage.input_tokens}
 """
 
 
-def loop_kernel(server: ToolServer, extra: str = "") -> Kernel:
+def loop_kernel(server: ChatServer, extra: str = "") -> Kernel:
     toml = f'[providers.loop]\nprotocol = "openai"\nbase_url = "{server.url}"\n{extra}'
     return Kernel.load(env={}, config=llmspell.config.parse(tomllib.loads(toml)))
 
@@ -157,7 +111,7 @@ def loop_kernel(server: ToolServer, extra: str = "") -> Kernel:
 
 
 def test_a_replay_reproduces_a_run_with_zero_http_requests(
-    server: ToolServer, tmp_path: Path
+    server: ChatServer, tmp_path: Path
 ) -> None:
     kernel = loop_kernel(server)
     spell = tmp_path / "helper.lua"

@@ -4,13 +4,10 @@ nondeterministic requests bypassing it, and a broken or locked file treated as a
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
-import threading
 import tomllib
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -24,65 +21,17 @@ from llmspell.messages import Message
 from llmspell.providers import ChatRequest, ToolSpec
 from llmspell.runtime import SpellRun
 from llmspell.testing import Reply, ScriptedProvider
+from llmspell.testing.chat_server import ChatServer
 from llmspell_hooks import cache
 
 # --- a tiny OpenAI-compatible server on 127.0.0.1 -------------------------------------------
 
 
-class ChatServer:
-    """Answers ``POST /v1/chat/completions`` with "answer N" (N counts the requests) and
-    records every request body."""
-
-    def __init__(self) -> None:
-        self.bodies: list[Any] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["content-length"])))
-                server.bodies.append({"path": self.path, **body})
-                answer = {
-                    "id": f"chatcmpl-{len(server.bodies)}",
-                    "object": "chat.completion",
-                    "model": body["model"],
-                    "choices": [{
-                        "index": 0,
-                        "message": {"role": "assistant",
-                                    "content": f"answer {len(server.bodies)}"},
-                        "finish_reason": "stop",
-                    }],
-                    "usage": {"prompt_tokens": 12, "completion_tokens": 3, "total_tokens": 15},
-                }
-                payload = json.dumps(answer).encode()
-                self.send_response(200)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 @pytest.fixture
 def server() -> Iterator[ChatServer]:
-    chat = ChatServer()
-    try:
+    """Answers "answer N" (N counts the requests) and records every request."""
+    with ChatServer() as chat:
         yield chat
-    finally:
-        chat.close()
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -142,7 +91,7 @@ async def test_a_hit_avoids_the_provider_call_on_a_loopback_server(
         first = await run.run_agent(agent, "What is trio?")
         second = await run.run_agent(agent, "What is trio?")
     assert len(server.bodies) == 1  # the server saw exactly one request
-    assert server.bodies[0]["path"] == "/v1/chat/completions"
+    assert server.requests[0][0] == "/v1/chat/completions"
     assert first.text == second.text == "answer 1"
     assert first.messages == second.messages
     assert (first.usage.input_tokens, second.usage.input_tokens) == (12, 0)

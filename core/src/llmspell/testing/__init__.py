@@ -4,6 +4,8 @@
 - :func:`make_kernel`: a kernel with chosen plugins and a scripted provider, no entry points.
 - pytest fixtures (loaded automatically through the ``pytest11`` entry point):
   ``scripted_provider``, ``llmspell_kernel`` and, under pytest-trio, ``spell_run``.
+- :class:`llmspell.testing.chat_server.ChatServer`: an OpenAI-compatible chat server on
+  127.0.0.1.
 - :class:`llmspell.testing.terminal.Terminal`: a command on a pseudo-terminal (POSIX).
 """
 
