@@ -35,11 +35,11 @@ from llmspell.lifecycle import HookContext, hookimpl
 from llmspell_hooks.redact import (
     PerKernel,
     add_secret_env_names,
+    append_file,
     check_level,
     positive_int,
     redact_text,
     rename,
-    setting_path,
     summarize,
 )
 
@@ -213,14 +213,7 @@ def llmspell_configure(config: Any, kernel: Any) -> None:
         raise table.error("format", f"must be 'text' or 'json', got {fmt!r}")
     payloads = table.get("include_payloads", bool, False)
     max_chars = positive_int(table, "max_payload_chars", 500)
-    path = setting_path(table, "file")
-    file = None
-    if path is not None:
-        try:
-            file = open(path, "a", encoding="utf-8", buffering=1)  # open while the kernel lives
-        except OSError as exc:
-            raise table.error("file", f"cannot be opened: {exc.strerror}") from None
-        weakref.finalize(kernel, file.close)
+    file = append_file(table, "file", kernel)
     add_secret_env_names(
         name for p in config.providers.values()
         if isinstance(name := p.data.get("api_key_env"), str)

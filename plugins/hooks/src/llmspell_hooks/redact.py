@@ -26,7 +26,7 @@ import types
 import weakref
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TextIO, TypeVar
 
 REDACTED = "[REDACTED]"
 #: nested values deeper than this are cut (and cycles with them)
@@ -336,6 +336,20 @@ def setting_path(table: Any, key: str) -> Path | None:
     if path.is_dir():
         raise table.error(key, f"names a directory, not a file: {path}")
     return path
+
+
+def append_file(table: Any, key: str, kernel: Any) -> TextIO | None:
+    """The file named by setting ``key`` (see :func:`setting_path`), opened for appending
+    lines and kept open while ``kernel`` lives; ``None`` when the setting is empty."""
+    path = setting_path(table, key)
+    if path is None:
+        return None
+    try:
+        file = open(path, "a", encoding="utf-8", buffering=1)
+    except OSError as exc:
+        raise table.error(key, f"cannot be opened: {exc.strerror}") from None
+    weakref.finalize(kernel, file.close)
+    return file
 
 
 def positive_int(table: Any, key: str, default: int) -> int:

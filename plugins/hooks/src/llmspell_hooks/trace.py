@@ -16,12 +16,11 @@ from __future__ import annotations
 import json
 import logging
 import time
-import weakref
 from typing import Any, TextIO
 
 from llmspell.lifecycle import HookContext, HookPoint, hookimpl
 from llmspell_hooks.logging_hook import install_fallback
-from llmspell_hooks.redact import PerKernel, positive_int, redact_text, setting_path, summarize
+from llmspell_hooks.redact import PerKernel, append_file, positive_int, redact_text, summarize
 
 llmspell_default_enabled = False
 
@@ -68,14 +67,7 @@ def llmspell_configure(config: Any, kernel: Any) -> None:
     table.check_keys(SETTINGS)
     log = table.get("log", bool, True)
     max_chars = positive_int(table, "max_chars", 200)
-    path = setting_path(table, "file")
-    file = None
-    if path is not None:
-        try:
-            file = open(path, "a", encoding="utf-8", buffering=1)  # open while the kernel lives
-        except OSError as exc:
-            raise table.error("file", f"cannot be opened: {exc.strerror}") from None
-        weakref.finalize(kernel, file.close)
+    file = append_file(table, "file", kernel)
     if log:
         install_fallback(("llmspell.trace",), logging.DEBUG)
     _STATES.set(kernel, _State(log, file, max_chars))
